@@ -1,0 +1,35 @@
+"""fastdl: fast fully-connected L-layer neural networks on the CPU.
+
+The layout convention, used everywhere: **one example per column**. ``X`` has shape
+``(n_x, m)``, ``Y`` shape ``(n_y, m)``; ``W[l]`` is ``(n[l], n[l−1])``, ``b[l]`` is
+``(n[l], 1)``, and ``Z[l]``, ``A[l]`` are ``(n[l], m)`` with ``A[0] = X``. Data stored
+one example per row (scikit-learn's layout) is passed as its transpose, ``X.T``,
+which is the same memory and costs no copy.
+"""
+from . import activations, datasets
+from ._backends import BACKENDS, available_backends
+from ._io import load
+from .gradcheck import gradient_check
+from .history import History
+from .network import DivergenceError, DivergenceWarning, Network
+from .workflow import diagnose, diagnose_network, recommended_split, search, train_dev_test_split
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS",
+    "DivergenceError",
+    "DivergenceWarning",
+    "History",
+    "Network",
+    "activations",
+    "available_backends",
+    "datasets",
+    "diagnose",
+    "diagnose_network",
+    "gradient_check",
+    "load",
+    "recommended_split",
+    "search",
+    "train_dev_test_split",
+]

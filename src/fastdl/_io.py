@@ -1,0 +1,86 @@
+"""Model files: an .npz of the parameter arrays plus one JSON string of metadata.
+
+Both load with ``allow_pickle=False``, so opening a model file never runs code.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT = "fastdl.Network"
+FORMAT_VERSION = 1
+_META_KEY = "__fastdl_meta__"
+
+
+def save_network(net, path):
+    """Write ``net`` to ``path`` atomically: a crash mid-write leaves any old file intact."""
+    path = os.fspath(path)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "layer_dims": net.layer_dims,
+        "activations": net.activations,
+        "leaky_slope": net.leaky_slope,
+        "dtype": net.dtype.name,
+        "init": net.init,
+        "seed": net.seed,
+    }
+    arrays = dict(net.parameters)
+    arrays[_META_KEY] = np.array(json.dumps(meta))
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".fastdl-", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _corrupt(path, why):
+    return ValueError(f"{path!s} is not a valid fastdl model file: {why}")
+
+
+def _read(path):
+    """The metadata dict and the parameter arrays stored in ``path``."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        raise _corrupt(path, f"it cannot be read as an .npz archive ({error})") from None
+    if _META_KEY not in arrays:
+        raise _corrupt(path, "it holds no fastdl metadata")
+    try:
+        meta = json.loads(str(arrays.pop(_META_KEY)))
+    except json.JSONDecodeError as error:
+        raise _corrupt(path, f"its metadata is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _corrupt(path, "its metadata does not describe a fastdl Network")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise _corrupt(
+            path, f"format_version {version!r} is not supported by this fastdl "
+                  f"(it reads version {FORMAT_VERSION}); upgrade fastdl"
+        )
+    return meta, arrays
+
+
+def load(path, *, backend="auto"):
+    """The :class:`~fastdl.Network` saved at ``path``, with bit-identical parameters."""
+    from .network import Network
+
+    meta, arrays = _read(os.fspath(path))
+    try:
+        net = Network(meta["layer_dims"], meta["activations"], leaky_slope=meta["leaky_slope"],
+                      dtype=meta["dtype"], init=meta["init"], seed=meta["seed"], backend=backend)
+        if any(arrays[key].dtype != net.dtype for key in arrays):
+            raise ValueError(f"its arrays are not all of the declared dtype {net.dtype.name}")
+        net.set_parameters(arrays)
+    except (KeyError, TypeError, ValueError) as error:
+        raise _corrupt(path, error) from None
+    return net

@@ -1,0 +1,40 @@
+"""The fixed description of a network that every engine is built from."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._losses import LOSS_FOR_OUTPUT
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What an engine needs to know: sizes, activations, dtype; never the parameters.
+
+    Attributes
+    ----------
+    layer_dims : tuple of int
+        ``(n_x, n[1], ..., n[L])``.
+    activations : tuple of str
+        One name per layer, ``activations[l - 1]`` for layer l.
+    leaky_slope : float
+        The slope of leaky ReLU for z < 0.
+    dtype : numpy.dtype
+        float32 or float64, for parameters, activations and gradients alike.
+    """
+
+    layer_dims: tuple
+    activations: tuple
+    leaky_slope: float
+    dtype: np.dtype
+
+    @property
+    def L(self):
+        return len(self.layer_dims) - 1
+
+    @property
+    def output(self):
+        return self.activations[-1]
+
+    @property
+    def loss(self):
+        return LOSS_FOR_OUTPUT[self.output]

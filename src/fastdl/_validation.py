@@ -1,0 +1,194 @@
+"""Input checks run once at the public boundary, so that no engine ever sees bad data.
+
+Every error names the argument, what was expected and what was received.
+"""
+import numbers
+
+import numpy as np
+
+from . import activations as _activations
+
+DTYPES = ("float32", "float64")
+
+
+def check_choice(argument, value, choices):
+    """``value`` if it is one of ``choices``, else a ValueError listing them sorted."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"{argument}={value!r} is not supported; expected one of {sorted(choices)}"
+        )
+    return value
+
+
+def check_dtype(dtype):
+    """The numpy dtype for ``dtype``, which must be float32 or float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in DTYPES:
+        raise ValueError(f"dtype={dtype!r} is not supported; expected one of {list(DTYPES)}")
+    return resolved
+
+
+def check_layer_dims(layer_dims):
+    """``layer_dims`` as a tuple of positive ints with at least an input and one layer."""
+    if isinstance(layer_dims, (str, bytes)) or not hasattr(layer_dims, "__len__"):
+        raise TypeError(
+            f"layer_dims must be a list of layer sizes [n_x, n_1, ..., n_L]; got {layer_dims!r}"
+        )
+    dims = list(layer_dims)
+    if len(dims) < 2:
+        raise ValueError(
+            f"layer_dims needs the input size and at least one layer, [n_x, ..., n_L]; got {dims}"
+        )
+    for position, n in enumerate(dims):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            what = "n_x" if position == 0 else f"n[{position}]"
+            raise ValueError(
+                f"layer_dims[{position}] ({what}) must be a positive integer; got {n!r}"
+            )
+    return tuple(int(n) for n in dims)
+
+
+def check_activations(activations, L, hidden, output):
+    """The list of L activation names, from an explicit list or from ``hidden``/``output``."""
+    if activations is None:
+        check_choice("hidden", hidden, _activations.NAMES)
+        check_choice("output", output, _activations.NAMES)
+        return [hidden] * (L - 1) + [output]
+    if isinstance(activations, str) or not hasattr(activations, "__len__"):
+        raise TypeError(f"activations must be a list of {L} names, one per layer; got {activations!r}")
+    names = list(activations)
+    if len(names) != L:
+        raise ValueError(
+            f"activations has {len(names)} names but the network has L = {L} layers; "
+            f"give one name per layer"
+        )
+    for layer, name in enumerate(names, start=1):
+        check_choice(f"activations[{layer - 1}] (layer {layer})", name, _activations.NAMES)
+    return names
+
+
+def check_leaky_slope(slope):
+    """A float in [0, 1): leaky ReLU is max(slope·z, z) only for such slopes."""
+    if isinstance(slope, bool) or not isinstance(slope, numbers.Real) or not 0 <= slope < 1:
+        raise ValueError(f"leaky_slope must be a number in [0, 1); got {slope!r}")
+    return float(slope)
+
+
+def check_positive(argument, value, *, integer=False):
+    """A finite positive number (an int if ``integer``)."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) or value <= 0:
+        expected = "a positive integer" if integer else "a finite positive number"
+        raise ValueError(f"{argument} must be {expected}; got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def as_matrix(argument, array, dtype):
+    """``array`` as a finite 2-D array of ``dtype``, copying only when it must."""
+    if isinstance(array, np.ndarray):
+        values = array
+    else:
+        try:
+            values = np.asarray(array)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"{argument} must be a numeric 2-D array; {error}") from None
+    if values.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{argument} must hold real numbers; got an array of dtype {values.dtype}"
+        )
+    if values.ndim != 2:
+        hint = ""
+        if values.ndim == 1:
+            hint = f" (for a single output row use {argument}.reshape(1, -1))"
+        raise ValueError(
+            f"{argument} must be 2-D with one example per column; got {values.ndim}-D "
+            f"shape {values.shape}{hint}"
+        )
+    if values.shape[1] == 0:
+        raise ValueError(f"{argument} is empty: it has shape {values.shape}, with no examples (m = 0)")
+    values = values.astype(dtype, copy=False)
+    if not np.isfinite(values).all():
+        bad = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(
+            f"{argument} holds NaN or infinite values, e.g. at [{bad[0]}, {bad[1]}]; "
+            f"clean or impute them first"
+        )
+    return values
+
+
+def check_X(X, n_x, dtype):
+    """X as a ``(n_x, m)`` array of ``dtype``."""
+    X = as_matrix("X", X, dtype)
+    if X.shape[0] != n_x:
+        hint = ""
+        if X.shape[1] == n_x:
+            hint = "; fastdl takes one example per column, so pass X.T"
+        raise ValueError(
+            f"X has shape {X.shape} but the network expects (n_x, m) = ({n_x}, m){hint}"
+        )
+    return X
+
+
+# The values each output can produce, and so the labels it can be trained on.
+OUTPUT_RANGES = {
+    "sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, np.inf),
+    "leaky_relu": (-np.inf, np.inf),
+    "linear": (-np.inf, np.inf),
+}
+
+
+def check_Y(Y, n_y, m, output, dtype):
+    """Y as a ``(n_y, m)`` array of ``dtype`` whose values the output layer can produce."""
+    Y = as_matrix("Y", Y, dtype)
+    if Y.shape != (n_y, m):
+        hint = "; fastdl takes one example per column, so pass Y.T" if Y.shape == (m, n_y) else ""
+        raise ValueError(f"Y has shape {Y.shape} but expected (n_y, m) = ({n_y}, {m}){hint}")
+    low, high = OUTPUT_RANGES.get(output, (-np.inf, np.inf))
+    outside = (Y < low) | (Y > high)
+    if outside.any():
+        bad = np.argwhere(outside)[0]
+        raise ValueError(
+            f"Y holds {Y[bad[0], bad[1]]!r} at [{bad[0]}, {bad[1]}], outside the range "
+            f"[{low}, {high}] of the {output!r} output layer"
+            + ("; use labels 0 and 1" if output == "sigmoid" else "")
+        )
+    return Y
+
+
+def check_parameters(params, layer_dims, dtype):
+    """Validated copies of ``params`` (W1, b1, ... WL, bL) as a list of (W, b) pairs."""
+    if not isinstance(params, dict):
+        raise TypeError(f"parameters must be a dict like {{'W1': ..., 'b1': ...}}; got {type(params).__name__}")
+    L = len(layer_dims) - 1
+    expected = {f"{name}{l}" for l in range(1, L + 1) for name in ("W", "b")}
+    missing = sorted(expected - params.keys())
+    unknown = sorted(set(params) - expected, key=str)
+    if missing or unknown:
+        raise ValueError(
+            f"parameters do not match a network with L = {L} layers: "
+            f"missing {missing}, unexpected {unknown}"
+        )
+    pairs = []
+    for l in range(1, L + 1):
+        shapes = {"W": (layer_dims[l], layer_dims[l - 1]), "b": (layer_dims[l], 1)}
+        pair = []
+        for name, shape in shapes.items():
+            key = f"{name}{l}"
+            value = np.asarray(params[key])
+            if value.dtype.kind not in "iuf":
+                raise TypeError(f"{key} must hold real numbers; got dtype {value.dtype}")
+            if value.shape != shape:
+                what = f"(n[{l}], n[{l - 1}])" if name == "W" else f"(n[{l}], 1)"
+                raise ValueError(
+                    f"{key} has shape {value.shape} but layer {l} expects {shape} = {what}"
+                )
+            if not np.isfinite(value).all():
+                raise ValueError(f"{key} holds NaN or infinite values")
+            pair.append(np.array(value, dtype=dtype, order="C", copy=True))
+        pairs.append(tuple(pair))
+    return pairs

@@ -1,0 +1,163 @@
+"""The notes' workflow around training: splitting data and reading bias and variance."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import as_matrix
+
+
+def recommended_split(m):
+    """``(train, dev, test)`` fractions for ``m`` examples, by the notes' rules of thumb.
+
+    Small data keeps the classic 60/20/20. As data grows, dev and test need only be
+    big enough to compare models, so they hold 10,000 examples each until that falls
+    under 1% (at m = 1e6: 98/1/1), and never less than 1%.
+    """
+    m = int(m)
+    dev = min(0.2, max(0.01, 10_000 / m)) if m > 0 else 0.2
+    return 1 - 2 * dev, dev, dev
+
+
+def _fraction(argument, value):
+    if not 0 <= value < 1:
+        raise ValueError(f"{argument} must be a fraction in [0, 1); got {value!r}")
+    return float(value)
+
+
+def train_dev_test_split(X, Y, *, dev=None, test=None, shuffle=True, seed=None):
+    """Split examples (columns) into train, dev and test sets.
+
+    Shuffling first puts dev and test on the same distribution, which the notes insist
+    on. ``dev`` and ``test`` are fractions; by default they follow
+    :func:`recommended_split`. ``test=0`` omits the test set (its arrays then have
+    m = 0); ``dev=0, test=0.3`` gives the classic 70/30 train/test split.
+
+    Returns
+    -------
+    (X_train, Y_train), (X_dev, Y_dev), (X_test, Y_test)
+    """
+    X = as_matrix("X", X, np.result_type(np.asarray(X).dtype, np.float64))
+    Y = as_matrix("Y", Y, np.result_type(np.asarray(Y).dtype, np.float64))
+    m = X.shape[1]
+    if Y.shape[1] != m:
+        raise ValueError(f"X has m = {m} examples (columns) but Y has {Y.shape[1]}")
+    default_train, default_dev, default_test = recommended_split(m)
+    dev = default_dev if dev is None else _fraction("dev", dev)
+    test = default_test if test is None else _fraction("test", test)
+    if dev + test >= 1:
+        raise ValueError(f"dev + test must leave examples to train on; got {dev} + {test} >= 1")
+    order = np.random.default_rng(seed).permutation(m) if shuffle else np.arange(m)
+    n_dev, n_test = int(round(dev * m)), int(round(test * m))
+    if m - n_dev - n_test < 1:
+        raise ValueError(f"m = {m} examples leave none to train on with dev={dev}, test={test}")
+    parts = np.split(order, [m - n_dev - n_test, m - n_test])
+    return tuple((X[:, idx], Y[:, idx]) for idx in parts)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Bias and variance read from train and dev error, with what to try next."""
+
+    train_error: float
+    dev_error: float
+    base_error: float
+    high_bias: bool
+    high_variance: bool
+
+    @property
+    def summary(self):
+        if self.high_bias and self.high_variance:
+            return "high bias and high variance"
+        if self.high_bias:
+            return "high bias (underfitting)"
+        if self.high_variance:
+            return "high variance (overfitting)"
+        return "low bias and low variance"
+
+    @property
+    def advice(self):
+        steps = []
+        if self.high_bias:
+            steps.append("fit the training set better first: a bigger network (more layers or "
+                         "units), train longer, or try another architecture")
+        if self.high_variance:
+            steps.append("close the train/dev gap: get more training data, add regularisation, "
+                         "or try another architecture")
+        if not steps:
+            steps.append("the model fits and generalises; check it once on the test set")
+        return steps
+
+    def __str__(self):
+        lines = [f"train error {self.train_error:.1%}, dev error {self.dev_error:.1%} "
+                 f"(base error {self.base_error:.1%}): {self.summary}"]
+        return "\n".join(lines + [f"- {step}" for step in self.advice])
+
+
+def _error(argument, value):
+    if not 0 <= value <= 1:
+        raise ValueError(f"{argument} must be an error rate in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def diagnose(train_error, dev_error, *, base_error=0.0, tolerance=0.02):
+    """Bias/variance diagnosis from error rates in [0, 1].
+
+    Avoidable bias is ``train_error − base_error``; variance is ``dev_error −
+    train_error``; each is high when it exceeds ``tolerance``. The notes' cases, with
+    base error ≈ 0: 1%/11% high variance; 15%/16% high bias; 15%/30% both; 0.5%/1% neither.
+    """
+    train_error, dev_error = _error("train_error", train_error), _error("dev_error", dev_error)
+    base_error, tolerance = _error("base_error", base_error), _error("tolerance", tolerance)
+    return Diagnosis(train_error, dev_error, base_error,
+                     high_bias=train_error - base_error > tolerance,
+                     high_variance=dev_error - train_error > tolerance)
+
+
+def diagnose_network(net, train, dev, *, base_error=0.0, tolerance=0.02):
+    """:func:`diagnose` with the errors of a trained sigmoid-output ``net`` on (X, Y) pairs."""
+    return diagnose(1 - net.accuracy(*train), 1 - net.accuracy(*dev),
+                    base_error=base_error, tolerance=tolerance)
+
+
+_FIT_KEYS = ("learning_rate", "epochs")
+
+
+@dataclass
+class Trial:
+    """One setting tried: its configuration and how it did on train and dev."""
+
+    config: dict
+    train_cost: float
+    dev_cost: float
+    network: object
+
+
+def search(configs, train, dev):
+    """The Idea → Code → Experiment loop: train one network per setting, rank them on dev.
+
+    Parameters
+    ----------
+    configs : iterable of dict
+        Each holds :class:`~fastdl.Network` arguments (``layer_dims`` required) and,
+        optionally, the ``fit`` arguments ``learning_rate`` and ``epochs``.
+    train, dev : (X, Y) pairs
+
+    Returns
+    -------
+    list of Trial
+        Sorted by dev cost, best first; ``trials[0].network`` is the one to keep.
+    """
+    from .network import Network
+
+    trials = []
+    for config in configs:
+        config = dict(config)
+        fit_kwargs = {key: config[key] for key in _FIT_KEYS if key in config}
+        net_kwargs = {key: value for key, value in config.items() if key not in _FIT_KEYS}
+        net = Network(**net_kwargs)
+        history = net.fit(*train, **fit_kwargs)
+        train_cost = history.costs[-1] if history.costs else float("nan")
+        trials.append(Trial(config, train_cost, net.cost(*dev), net))
+    if not trials:
+        raise ValueError("configs is empty: give at least one setting to try")
+    return sorted(trials, key=lambda trial: (not np.isfinite(trial.dev_cost), trial.dev_cost))
