@@ -6,11 +6,12 @@ The layout convention, used everywhere: **one example per column**. ``X`` has sh
 one example per row (scikit-learn's layout) is passed as its transpose, ``X.T``,
 which is the same memory and costs no copy.
 """
-from . import activations, datasets
+from . import activations, datasets, jit
 from ._backends import BACKENDS, available_backends
 from ._io import load
 from .gradcheck import gradient_check
 from .history import History
+from .jit import custom_activation
 from .network import DivergenceError, DivergenceWarning, Network
 from .workflow import diagnose, diagnose_network, recommended_split, search, train_dev_test_split
 
@@ -24,10 +25,12 @@ __all__ = [
     "Network",
     "activations",
     "available_backends",
+    "custom_activation",
     "datasets",
     "diagnose",
     "diagnose_network",
     "gradient_check",
+    "jit",
     "load",
     "recommended_split",
     "search",

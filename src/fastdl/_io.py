@@ -9,6 +9,8 @@ import zipfile
 
 import numpy as np
 
+from .activations import name_of
+
 FORMAT = "fastdl.Network"
 FORMAT_VERSION = 1
 _META_KEY = "__fastdl_meta__"
@@ -21,7 +23,8 @@ def save_network(net, path):
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "layer_dims": net.layer_dims,
-        "activations": net.activations,
+        "activations": [name_of(a) for a in net.activations],
+        "custom_activations": sorted({a.name for a in net.activations if not isinstance(a, str)}),
         "leaky_slope": net.leaky_slope,
         "dtype": net.dtype.name,
         "init": net.init,
@@ -70,13 +73,29 @@ def _read(path):
     return meta, arrays
 
 
-def load(path, *, backend="auto"):
-    """The :class:`~fastdl.Network` saved at ``path``, with bit-identical parameters."""
+def _activations(meta, custom_activations):
+    """The stored activation names, with custom ones replaced by the objects the caller passes."""
+    custom = dict(custom_activations or {})
+    needed = meta.get("custom_activations", [])
+    missing = sorted(set(needed) - custom.keys())
+    if missing:
+        raise ValueError(f"the model uses custom activations {missing}; pass them to load as "
+                         f"custom_activations={{name: fastdl.jit.custom_activation(...)}}")
+    return [custom[name] if name in needed else name for name in meta["activations"]]
+
+
+def load(path, *, backend="auto", custom_activations=None):
+    """The :class:`~fastdl.Network` saved at ``path``, with bit-identical parameters.
+
+    A model with custom activations needs them again: ``custom_activations`` maps each
+    stored name to its :class:`fastdl.jit.CustomActivation` (code is never stored).
+    """
     from .network import Network
 
     meta, arrays = _read(os.fspath(path))
+    activations = _activations(meta, custom_activations)
     try:
-        net = Network(meta["layer_dims"], meta["activations"], leaky_slope=meta["leaky_slope"],
+        net = Network(meta["layer_dims"], activations, leaky_slope=meta["leaky_slope"],
                       dtype=meta["dtype"], init=meta["init"], seed=meta["seed"], backend=backend)
         if any(arrays[key].dtype != net.dtype for key in arrays):
             raise ValueError(f"its arrays are not all of the declared dtype {net.dtype.name}")

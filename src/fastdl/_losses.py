@@ -7,7 +7,7 @@ cheaper and free of the 0/0 that dA alone hits when A saturates at 0 or 1.
 """
 import numpy as np
 
-from .activations import DERIVATIVES
+from .activations import resolve
 
 LOSS_FOR_OUTPUT = {
     "sigmoid": "cross_entropy",
@@ -41,9 +41,7 @@ def cross_entropy_output_delta(ZL, AL, Y, output, leaky_slope):
 
 def squared_error_output_delta(ZL, AL, Y, output, leaky_slope):
     """dZ[L] = (A[L] − Y) · g'(Z[L]): dA[L] of the squared error through the output's g'."""
-    derivative = DERIVATIVES[output]
-    slope = (leaky_slope,) if output == "leaky_relu" else ()
-    return (AL - Y) * derivative(ZL, *slope)
+    return (AL - Y) * resolve(output, leaky_slope)[1](ZL)
 
 
 COSTS = {"cross_entropy": cross_entropy_cost, "squared_error": squared_error_cost}

@@ -6,11 +6,7 @@ favours obviousness over speed: it allocates freely and caches (A_prev, W, b, Z)
 import numpy as np
 
 from ._losses import COSTS, OUTPUT_DELTAS
-from .activations import ACTIVATIONS, DERIVATIVES
-
-
-def _slope_args(name, leaky_slope):
-    return (leaky_slope,) if name == "leaky_relu" else ()
+from .activations import resolve
 
 
 def linear_forward(A_prev, W, b):
@@ -20,7 +16,7 @@ def linear_forward(A_prev, W, b):
 
 def activation_forward(Z, name, leaky_slope):
     """A[l] = g[l](Z[l])."""
-    return ACTIVATIONS[name](Z, *_slope_args(name, leaky_slope))
+    return resolve(name, leaky_slope)[0](Z)
 
 
 def forward_propagation(params, X, activations, leaky_slope):
@@ -36,7 +32,7 @@ def forward_propagation(params, X, activations, leaky_slope):
 
 def activation_backward(dA, Z, name, leaky_slope):
     """dZ[l] = dA[l] * g[l]'(Z[l])."""
-    return dA * DERIVATIVES[name](Z, *_slope_args(name, leaky_slope))
+    return dA * resolve(name, leaky_slope)[1](Z)
 
 
 def linear_backward(dZ, A_prev, W, *, need_dA_prev=True):

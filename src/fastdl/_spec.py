@@ -14,8 +14,9 @@ class NetworkSpec:
     ----------
     layer_dims : tuple of int
         ``(n_x, n[1], ..., n[L])``.
-    activations : tuple of str
-        One name per layer, ``activations[l - 1]`` for layer l.
+    activations : tuple
+        One per layer, ``activations[l - 1]`` for layer l: a built-in name or a
+        :class:`fastdl.jit.CustomActivation`.
     leaky_slope : float
         The slope of leaky ReLU for z < 0.
     dtype : numpy.dtype
@@ -37,4 +38,5 @@ class NetworkSpec:
 
     @property
     def loss(self):
-        return LOSS_FOR_OUTPUT[self.output]
+        # A custom output activation is trained with the squared error.
+        return LOSS_FOR_OUTPUT.get(self.output, "squared_error")

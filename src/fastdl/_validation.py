@@ -51,12 +51,19 @@ def check_layer_dims(layer_dims):
     return tuple(int(n) for n in dims)
 
 
+def check_activation(argument, activation):
+    """A built-in activation name or a compiled :class:`fastdl.jit.CustomActivation`."""
+    from .jit import CustomActivation
+
+    if isinstance(activation, CustomActivation):
+        return activation
+    return check_choice(argument, activation, _activations.NAMES)
+
+
 def check_activations(activations, L, hidden, output):
-    """The list of L activation names, from an explicit list or from ``hidden``/``output``."""
+    """The list of L activations, from an explicit list or from ``hidden``/``output``."""
     if activations is None:
-        check_choice("hidden", hidden, _activations.NAMES)
-        check_choice("output", output, _activations.NAMES)
-        return [hidden] * (L - 1) + [output]
+        return [check_activation("hidden", hidden)] * (L - 1) + [check_activation("output", output)]
     if isinstance(activations, str) or not hasattr(activations, "__len__"):
         raise TypeError(f"activations must be a list of {L} names, one per layer; got {activations!r}")
     names = list(activations)
@@ -65,9 +72,8 @@ def check_activations(activations, L, hidden, output):
             f"activations has {len(names)} names but the network has L = {L} layers; "
             f"give one name per layer"
         )
-    for layer, name in enumerate(names, start=1):
-        check_choice(f"activations[{layer - 1}] (layer {layer})", name, _activations.NAMES)
-    return names
+    return [check_activation(f"activations[{layer - 1}] (layer {layer})", name)
+            for layer, name in enumerate(names, start=1)]
 
 
 def check_leaky_slope(slope):

@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = [
-    "ACTIVATIONS", "DERIVATIVES", "NAMES", "Activation", "get",
+    "ACTIVATIONS", "DERIVATIVES", "NAMES", "Activation", "get", "resolve", "name_of",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative",
     "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative",
     "linear", "linear_derivative",
@@ -101,6 +101,20 @@ DERIVATIVES = {
 NAMES = sorted(ACTIVATIONS)
 
 Activation = namedtuple("Activation", ["name", "function", "derivative"])
+
+
+def resolve(activation, leaky_slope=DEFAULT_LEAKY_SLOPE):
+    """``(g, g')`` as functions of z for a name or a :class:`fastdl.jit.CustomActivation`."""
+    if not isinstance(activation, str):
+        return activation, activation.prime
+    if activation == "leaky_relu":
+        return (lambda z: leaky_relu(z, leaky_slope)), (lambda z: leaky_relu_derivative(z, leaky_slope))
+    return ACTIVATIONS[activation], DERIVATIVES[activation]
+
+
+def name_of(activation):
+    """The name of a built-in or custom activation."""
+    return activation if isinstance(activation, str) else activation.name
 
 
 def get(name):
