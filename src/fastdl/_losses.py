@@ -10,6 +10,7 @@ import numpy as np
 from .activations import resolve
 
 LOSS_FOR_OUTPUT = {
+    "softmax": "categorical_cross_entropy",
     "sigmoid": "cross_entropy",
     "tanh": "squared_error",
     "relu": "squared_error",
@@ -28,6 +29,14 @@ def cross_entropy_cost(ZL, AL, Y):
     return float(np.sum(losses, dtype=np.float64) / m)
 
 
+def categorical_cross_entropy_cost(ZL, AL, Y):
+    """J = −(1/m) Σ_examples Σ_k Y_k log A_k, with log A from a stable log-softmax of Z."""
+    m = Y.shape[1]
+    shifted = ZL - np.max(ZL, axis=0, keepdims=True)
+    log_A = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    return float(-np.sum(Y * log_A, dtype=np.float64) / m)
+
+
 def squared_error_cost(ZL, AL, Y):
     """J = (1/2m) Σ (A − Y)²."""
     m = Y.shape[1]
@@ -44,8 +53,14 @@ def squared_error_output_delta(ZL, AL, Y, output, leaky_slope):
     return (AL - Y) * resolve(output, leaky_slope)[1](ZL)
 
 
-COSTS = {"cross_entropy": cross_entropy_cost, "squared_error": squared_error_cost}
+COSTS = {
+    "cross_entropy": cross_entropy_cost,
+    "categorical_cross_entropy": categorical_cross_entropy_cost,
+    "squared_error": squared_error_cost,
+}
+# Softmax with categorical cross-entropy collapses the same way: dZ[L] = A[L] − Y.
 OUTPUT_DELTAS = {
     "cross_entropy": cross_entropy_output_delta,
+    "categorical_cross_entropy": cross_entropy_output_delta,
     "squared_error": squared_error_output_delta,
 }

@@ -19,14 +19,20 @@ def activation_forward(Z, name, leaky_slope):
     return resolve(name, leaky_slope)[0](Z)
 
 
-def forward_propagation(params, X, activations, leaky_slope):
-    """A[L] and the per-layer caches ``(A_prev, W, b, Z)`` that backward needs."""
+def forward_propagation(params, X, activations, leaky_slope, masks=None):
+    """A[L] and the per-layer caches ``(A_prev, W, b, Z)`` that backward needs.
+
+    ``masks[l − 1]``, when given for hidden layer l, is inverted dropout's D[l]/keep_prob
+    (entries 0 or 1/keep_prob): A[l] := A[l] * mask, so expected activations are unchanged.
+    """
     A = X
     caches = []
-    for (W, b), name in zip(params, activations):
+    for l, ((W, b), name) in enumerate(zip(params, activations)):
         Z = linear_forward(A, W, b)
         caches.append((A, W, b, Z))
         A = activation_forward(Z, name, leaky_slope)
+        if masks is not None and l < len(masks) and masks[l] is not None:
+            A = A * masks[l]
     return A, caches
 
 
@@ -44,8 +50,12 @@ def linear_backward(dZ, A_prev, W, *, need_dA_prev=True):
     return dA_prev, dW, db
 
 
-def backward_propagation(AL, Y, caches, activations, leaky_slope, loss):
-    """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the cost by backpropagation."""
+def backward_propagation(AL, Y, caches, activations, leaky_slope, loss, *, l2=0.0, masks=None):
+    """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the cost by backpropagation.
+
+    L2 regularisation adds (λ/m) W[l] to dW[l]; a dropout mask multiplies dA[l] exactly
+    as it multiplied A[l] on the way forward.
+    """
     L = len(caches)
     grads = [None] * L
     A_prev, W, _, ZL = caches[-1]
@@ -53,59 +63,73 @@ def backward_propagation(AL, Y, caches, activations, leaky_slope, loss):
     for l in reversed(range(L)):
         A_prev, W, _, Z = caches[l]
         if l < L - 1:
+            if masks is not None and l < len(masks) and masks[l] is not None:
+                dA = dA * masks[l]
             dZ = activation_backward(dA, Z, activations[l], leaky_slope)
         dA, dW, db = linear_backward(dZ, A_prev, W, need_dA_prev=l > 0)
+        if l2:
+            dW = dW + (l2 / A_prev.shape[1]) * W
         grads[l] = (dW, db)
     return grads
 
 
-def compute_cost(AL, Y, ZL, loss):
-    """J, the mean loss over the m examples."""
-    return COSTS[loss](ZL, AL, Y)
+def compute_cost(AL, Y, ZL, loss, params=(), l2=0.0):
+    """J, the mean loss over the m examples, plus (λ/2m) Σ_l ‖W[l]‖²_F when λ = ``l2`` > 0."""
+    J = COSTS[loss](ZL, AL, Y)
+    if l2:
+        m = Y.shape[1]
+        J += l2 / (2 * m) * sum(float(np.sum(np.square(W), dtype=np.float64)) for W, _ in params)
+    return J
 
 
 class NumpyEngine:
-    """One engine per network: forward, cost, gradients and a training step, in numpy."""
+    """One engine per network: forward, cost, gradients and a training step, in numpy.
+
+    ``l2`` is the L2 strength λ; ``masks`` the inverted-dropout masks of the hidden
+    layers (see :func:`forward_propagation`), both for training only.
+    """
 
     name = "numpy"
 
     def __init__(self, spec):
         self.spec = spec
 
-    def _forward(self, params, X):
+    def _forward(self, params, X, masks=None):
         with np.errstate(over="ignore", invalid="ignore"):
-            return forward_propagation(params, X, self.spec.activations, self.spec.leaky_slope)
+            return forward_propagation(params, X, self.spec.activations, self.spec.leaky_slope, masks)
 
     def forward(self, params, X):
         """A[L] for X, shape ``(n[L], m)``."""
         return self._forward(params, X)[0]
 
-    def cost(self, params, X, Y):
-        AL, caches = self._forward(params, X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return compute_cost(AL, Y, caches[-1][3], self.spec.loss)
+    def cost(self, params, X, Y, *, l2=0.0, masks=None):
+        AL, caches = self._forward(params, X, masks)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return compute_cost(AL, Y, caches[-1][3], self.spec.loss, params, l2)
 
-    def gradients(self, params, X, Y):
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None):
         """``(J, [(dW1, db1), ...])`` by one forward and one backward pass."""
         spec = self.spec
-        AL, caches = self._forward(params, X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            J = compute_cost(AL, Y, caches[-1][3], spec.loss)
-            grads = backward_propagation(AL, Y, caches, spec.activations, spec.leaky_slope, spec.loss)
+        AL, caches = self._forward(params, X, masks)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            J = compute_cost(AL, Y, caches[-1][3], spec.loss, params, l2)
+            grads = backward_propagation(AL, Y, caches, spec.activations, spec.leaky_slope,
+                                         spec.loss, l2=l2, masks=masks)
         return J, grads
 
-    def step(self, params, X, Y, optimizer, backup=None):
+    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf):
         """One training iteration; returns J before the update.
 
-        When J is not finite nothing is updated, so the caller can restore ``backup``,
-        which receives the parameters of the last iteration whose cost was finite.
+        When J is not finite or exceeds ``limit`` nothing is updated, so the caller can
+        restore ``backup``, which holds the parameters of the last iteration that passed.
         """
-        J, grads = self.gradients(params, X, Y)
-        if not np.isfinite(J):
+        J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
+        if not J <= limit:  # also true for NaN
             return J
         if backup is not None:
             for (W, b), (W_saved, b_saved) in zip(params, backup):
                 np.copyto(W_saved, W)
                 np.copyto(b_saved, b)
-        optimizer.apply(params, grads)
+        with np.errstate(over="ignore", invalid="ignore"):
+            optimizer.apply(params, grads)
         return J

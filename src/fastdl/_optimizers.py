@@ -1,16 +1,114 @@
-"""Parameter-update rules. Each engine applies them; the numpy forms here are the reference."""
-from dataclasses import dataclass
+"""Parameter-update rules. Each engine applies them; the numpy forms here are the reference.
+
+An optimizer owns its state (velocities, second moments) with the shapes of the
+parameters, allocated once by :meth:`start`; ``apply`` updates parameters in place.
+"""
+import numpy as np
+
+from ._validation import check_choice, check_positive
+
+NAMES = ("adam", "gd", "momentum")
 
 
-@dataclass
-class GradientDescent:
+class Optimizer:
+    """The shared shape: a learning rate, state made by ``start``, an in-place ``apply``."""
+
+    name = None
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+
+    def start(self, params):
+        """Allocate state for ``params`` (none by default)."""
+
+    def apply(self, params, grads):
+        raise NotImplementedError
+
+
+class GradientDescent(Optimizer):
     """Plain gradient descent: W := W − α dW, b := b − α db."""
 
-    learning_rate: float
     name = "gd"
 
     def apply(self, params, grads):
         """Update ``params`` (a list of (W, b)) in place from ``grads`` (a list of (dW, db))."""
         for (W, b), (dW, db) in zip(params, grads):
-            W -= self.learning_rate * dW
-            b -= self.learning_rate * db
+            W -= W.dtype.type(self.learning_rate) * dW
+            b -= b.dtype.type(self.learning_rate) * db
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum, an exponentially weighted average of gradients.
+
+    .. math:: v := βv + (1 − β) dW,\\quad W := W − α v   (v starts at 0)
+    """
+
+    name = "momentum"
+
+    def __init__(self, learning_rate, beta=0.9):
+        super().__init__(learning_rate)
+        self.beta = beta
+        self.velocities = None
+
+    def start(self, params):
+        self.velocities = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+
+    def apply(self, params, grads):
+        beta = self.beta
+        for (W, b), (dW, db), (vW, vb) in zip(params, grads, self.velocities):
+            for theta, d, v in ((W, dW, vW), (b, db, vb)):
+                v *= theta.dtype.type(beta)
+                v += theta.dtype.type(1 - beta) * d
+                theta -= theta.dtype.type(self.learning_rate) * v
+
+
+class Adam(Optimizer):
+    """Adam: momentum and RMSprop with bias correction.
+
+    .. math:: v := β_1 v + (1−β_1) dW,\\ s := β_2 s + (1−β_2) dW^2,\\
+              W := W − α \\frac{v / (1 − β_1^t)}{\\sqrt{s / (1 − β_2^t)} + ε}
+
+    t counts updates from 1, so the first steps are not biased towards the zero start.
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        super().__init__(learning_rate)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.t = 0
+        self.moments = None
+
+    def start(self, params):
+        self.t = 0
+        self.moments = [tuple((np.zeros_like(p), np.zeros_like(p)) for p in pair) for pair in params]
+
+    def corrections(self):
+        """The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ for the update about to be applied."""
+        return 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+
+    def apply(self, params, grads):
+        self.t += 1
+        c1, c2 = self.corrections()
+        for pair, dpair, moments in zip(params, grads, self.moments):
+            for theta, d, (v, s) in zip(pair, dpair, moments):
+                t = theta.dtype.type
+                v *= t(self.beta1)
+                v += t(1 - self.beta1) * d
+                s *= t(self.beta2)
+                s += t(1 - self.beta2) * (d * d)
+                theta -= t(self.learning_rate) * (v / t(c1)) / (np.sqrt(s / t(c2)) + t(self.epsilon))
+
+
+def make_optimizer(name, learning_rate, *, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    """The optimizer called ``name``, its hyperparameters validated."""
+    check_choice("optimizer", name, NAMES)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    if name == "gd":
+        return GradientDescent(learning_rate)
+    for argument, value in (("beta", beta), ("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= value < 1:
+            raise ValueError(f"{argument} must be in [0, 1); got {value!r}")
+    if name == "momentum":
+        return Momentum(learning_rate, beta)
+    return Adam(learning_rate, beta1, beta2, check_positive("epsilon", epsilon))

@@ -51,19 +51,23 @@ def check_layer_dims(layer_dims):
     return tuple(int(n) for n in dims)
 
 
-def check_activation(argument, activation):
+def check_activation(argument, activation, *, output=False):
     """A built-in activation name or a compiled :class:`fastdl.jit.CustomActivation`."""
     from .jit import CustomActivation
 
     if isinstance(activation, CustomActivation):
         return activation
-    return check_choice(argument, activation, _activations.NAMES)
+    if not output and activation in _activations.OUTPUT_ONLY:
+        raise ValueError(f"{argument}={activation!r} is only valid for the output layer; "
+                         f"hidden layers take one of {_activations.NAMES}")
+    return check_choice(argument, activation, _activations.OUTPUT_NAMES)
 
 
 def check_activations(activations, L, hidden, output):
     """The list of L activations, from an explicit list or from ``hidden``/``output``."""
     if activations is None:
-        return [check_activation("hidden", hidden)] * (L - 1) + [check_activation("output", output)]
+        return ([check_activation("hidden", hidden)] * (L - 1)
+                + [check_activation("output", output, output=True)])
     if isinstance(activations, str) or not hasattr(activations, "__len__"):
         raise TypeError(f"activations must be a list of {L} names, one per layer; got {activations!r}")
     names = list(activations)
@@ -72,7 +76,7 @@ def check_activations(activations, L, hidden, output):
             f"activations has {len(names)} names but the network has L = {L} layers; "
             f"give one name per layer"
         )
-    return [check_activation(f"activations[{layer - 1}] (layer {layer})", name)
+    return [check_activation(f"activations[{layer - 1}] (layer {layer})", name, output=layer == L)
             for layer, name in enumerate(names, start=1)]
 
 
@@ -145,12 +149,45 @@ OUTPUT_RANGES = {
     "relu": (0.0, np.inf),
     "leaky_relu": (-np.inf, np.inf),
     "linear": (-np.inf, np.inf),
+    "softmax": (0.0, 1.0),
 }
 
 
+def _one_hot(Y, K, dtype):
+    """Integer class labels of shape (1, m) as a one-hot (K, m) matrix."""
+    labels = Y[0]
+    if not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= K:
+        bad = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= K)][0]
+        raise ValueError(
+            f"Y holds the label {bad!r}, but a softmax output with K = {K} classes takes "
+            f"integer labels 0..{K - 1} of shape (1, m), or one-hot columns of shape ({K}, m)"
+        )
+    one_hot = np.zeros((K, labels.size), dtype=dtype)
+    one_hot[labels.astype(np.intp), np.arange(labels.size)] = 1
+    return one_hot
+
+
+def _check_distributions(Y):
+    """Each column of a softmax target must be a probability distribution (one-hot or soft)."""
+    sums = Y.sum(axis=0)
+    tolerance = 1e-3 if Y.dtype == np.float32 else 1e-8
+    wrong = np.abs(sums - 1) > tolerance
+    if wrong.any():
+        j = int(np.argmax(wrong))
+        raise ValueError(
+            f"Y's column {j} sums to {sums[j]!r}; a softmax output needs one-hot columns "
+            f"(or probabilities summing to 1), or integer labels of shape (1, m)"
+        )
+
+
 def check_Y(Y, n_y, m, output, dtype):
-    """Y as a ``(n_y, m)`` array of ``dtype`` whose values the output layer can produce."""
+    """Y as a ``(n_y, m)`` array of ``dtype`` whose values the output layer can produce.
+
+    For a softmax output, integer labels of shape (1, m) are converted to one-hot.
+    """
     Y = as_matrix("Y", Y, dtype)
+    if output == "softmax" and Y.shape == (1, m) and n_y > 1:
+        return _one_hot(Y, n_y, dtype)
     if Y.shape != (n_y, m):
         hint = "; fastdl takes one example per column, so pass Y.T" if Y.shape == (m, n_y) else ""
         raise ValueError(f"Y has shape {Y.shape} but expected (n_y, m) = ({n_y}, {m}){hint}")
@@ -163,6 +200,8 @@ def check_Y(Y, n_y, m, output, dtype):
             f"[{low}, {high}] of the {output!r} output layer"
             + ("; use labels 0 and 1" if output == "sigmoid" else "")
         )
+    if output == "softmax":
+        _check_distributions(Y)
     return Y
 
 

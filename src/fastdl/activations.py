@@ -13,7 +13,7 @@ __all__ = [
     "ACTIVATIONS", "DERIVATIVES", "NAMES", "Activation", "get", "resolve", "name_of",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative",
     "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative",
-    "linear", "linear_derivative",
+    "linear", "linear_derivative", "softmax", "OUTPUT_NAMES",
 ]
 
 DEFAULT_LEAKY_SLOPE = 0.01
@@ -82,6 +82,17 @@ def linear_derivative(z):
     return np.ones_like(_float(z))
 
 
+def softmax(z):
+    """Column-wise softmax, e^(z_k) / Σ_j e^(z_j) for each example; output layers only.
+
+    The column maximum is subtracted first, which leaves the result unchanged and keeps
+    every exponent ≤ 0 so nothing overflows.
+    """
+    z = _float(z)
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
 ACTIVATIONS = {
     "sigmoid": sigmoid,
     "tanh": tanh,
@@ -100,6 +111,10 @@ DERIVATIVES = {
 
 NAMES = sorted(ACTIVATIONS)
 
+# Activations that are not elementwise and so only make sense on the output layer.
+OUTPUT_ONLY = {"softmax": softmax}
+OUTPUT_NAMES = sorted(ACTIVATIONS.keys() | OUTPUT_ONLY.keys())
+
 Activation = namedtuple("Activation", ["name", "function", "derivative"])
 
 
@@ -107,6 +122,8 @@ def resolve(activation, leaky_slope=DEFAULT_LEAKY_SLOPE):
     """``(g, g')`` as functions of z for a name or a :class:`fastdl.jit.CustomActivation`."""
     if not isinstance(activation, str):
         return activation, activation.prime
+    if activation in OUTPUT_ONLY:
+        return OUTPUT_ONLY[activation], None  # its gradient is taken with the loss: A − Y
     if activation == "leaky_relu":
         return (lambda z: leaky_relu(z, leaky_slope)), (lambda z: leaky_relu_derivative(z, leaky_slope))
     return ACTIVATIONS[activation], DERIVATIVES[activation]

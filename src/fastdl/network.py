@@ -1,33 +1,14 @@
 """The L-layer network: the user-facing object that validates, then hands work to an engine."""
 import numbers
-import time
-import warnings
-
 import numpy as np
 
 from . import _validation as v
 from ._backends import engine_class
 from ._init import initialize_parameters
-from ._optimizers import GradientDescent
+from ._optimizers import GradientDescent, make_optimizer
 from ._spec import NetworkSpec
+from ._training import DivergenceError, DivergenceWarning, FitOptions, Trainer, divergence_message
 from .activations import DEFAULT_LEAKY_SLOPE
-from .history import History
-
-
-class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the cost stopped being finite."""
-
-
-class DivergenceError(FloatingPointError):
-    """A training step produced a non-finite cost; the parameters were restored."""
-
-
-def _divergence_message(learning_rate):
-    return (
-        f"the cost is no longer finite: training diverged, most likely because "
-        f"learning_rate={learning_rate!r} is too large; the parameters of the last "
-        f"iteration with a finite cost were kept"
-    )
 
 
 class Network:
@@ -40,8 +21,10 @@ class Network:
     activations : list of str, optional
         One name per layer. Default: ``hidden`` for layers 1..L−1 and ``output`` for L.
     hidden, output : str
-        One of ``'leaky_relu', 'linear', 'relu', 'sigmoid', 'tanh'``. A sigmoid output
-        is trained with cross-entropy, any other with the squared error (1/2m) Σ (A − Y)².
+        One of ``'leaky_relu', 'linear', 'relu', 'sigmoid', 'tanh'`` (or a
+        :func:`fastdl.custom_activation`); ``output`` may also be ``'softmax'``. A sigmoid
+        output trains with cross-entropy, softmax with categorical cross-entropy (Y one-hot
+        ``(K, m)`` or integer labels ``(1, m)``), any other with (1/2m) Σ (A − Y)².
     init : str
         ``'small'`` (randn·0.01, as in the notes), ``'he'``, ``'xavier'``, ``'scaled'``
         (1/√n[l−1]) or ``'zeros'`` (single-layer networks only).
@@ -68,6 +51,8 @@ class Network:
         self.init = init
         self.seed = seed
         self._params = initialize_parameters(dims, init, self._spec.dtype, seed)
+        # Shuffling and dropout draw from their own stream, reproducible from the seed.
+        self._rng = np.random.default_rng(None if seed is None else [seed, 1])
         self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
         self._backup_valid = False
 
@@ -78,7 +63,9 @@ class Network:
     dtype = property(lambda self: self._spec.dtype, doc="The numpy dtype used throughout.")
     leaky_slope = property(lambda self: self._spec.leaky_slope, doc="Leaky ReLU slope for z < 0.")
     backend = property(lambda self: self._engine.name, doc="The engine actually in use.")
-    loss = property(lambda self: self._spec.loss, doc="'cross_entropy' or 'squared_error'.")
+    loss = property(lambda self: self._spec.loss,
+                    doc="'cross_entropy', 'categorical_cross_entropy' or 'squared_error'.")
+    _is_classifier = property(lambda self: self._spec.output in ("sigmoid", "softmax"))
 
     def __repr__(self):
         return (f"Network(layer_dims={self.layer_dims}, activations={self.activations}, "
@@ -112,6 +99,25 @@ class Network:
             np.copyto(b, b_new)
         self._backup_valid = False
 
+    def _copy_params(self, into=None):
+        """Copies of the parameters, written into ``into`` (a previous copy) when given."""
+        if into is None:
+            return [(W.copy(), b.copy()) for W, b in self._params]
+        for (W, b), (W_copy, b_copy) in zip(self._params, into):
+            np.copyto(W_copy, W)
+            np.copyto(b_copy, b)
+        return into
+
+    def _restore(self, copies):
+        for (W, b), (W_saved, b_saved) in zip(self._params, copies):
+            np.copyto(W, W_saved)
+            np.copyto(b, b_saved)
+
+    def _restore_backup(self):
+        """Go back to the parameters of the last training step whose cost was good."""
+        if self._backup_valid:
+            self._restore(self._backup)
+
     # -- validation -------------------------------------------------------------------
     def _check_X(self, X):
         return v.check_X(X, self._spec.layer_dims[0], self._spec.dtype)
@@ -126,15 +132,49 @@ class Network:
         """A[L] = g[L](W[L] ... g[1](W[1] X + b[1]) ... + b[L]), shape ``(n[L], m)``."""
         return self._engine.forward(self._params, self._check_X(X))
 
-    def cost(self, X, Y):
-        """J: mean cross-entropy for a sigmoid output, else (1/2m) Σ (A − Y)²."""
-        X, Y = self._check_XY(X, Y)
-        return self._engine.cost(self._params, X, Y)
+    def _masks(self, dropout_masks, m):
+        """Validated inverted-dropout masks, one per hidden layer (or None)."""
+        if dropout_masks is None:
+            return None
+        if len(dropout_masks) != self.L - 1:
+            raise ValueError(f"dropout_masks needs one entry per hidden layer ({self.L - 1}); "
+                             f"got {len(dropout_masks)}")
+        masks = []
+        for l, mask in enumerate(dropout_masks, start=1):
+            if mask is not None:
+                mask = v.as_matrix(f"dropout_masks[{l - 1}]", mask, self._spec.dtype)
+                if mask.shape != (self._spec.layer_dims[l], m):
+                    raise ValueError(f"dropout_masks[{l - 1}] has shape {mask.shape} but layer {l} "
+                                     f"expects (n[{l}], m) = ({self._spec.layer_dims[l]}, {m})")
+            masks.append(mask)
+        return masks
 
-    def gradients(self, X, Y):
-        """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of the cost, by backpropagation."""
+    def _l2(self, l2):
+        if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
+            raise ValueError(f"l2 must be a finite non-negative number; got {l2!r}")
+        return float(l2)
+
+    def cost(self, X, Y, *, l2=0.0, dropout_masks=None):
+        """J: cross-entropy for a sigmoid output, categorical cross-entropy for softmax,
+        else (1/2m) Σ (A − Y)²; plus (λ/2m) Σ ‖W[l]‖² when ``l2`` = λ > 0.
+
+        ``dropout_masks`` (one per hidden layer: entries 0 or 1/keep_prob, or None)
+        fixes a dropout pattern, e.g. to gradient-check a dropout network.
+        """
         X, Y = self._check_XY(X, Y)
-        _, grads = self._engine.gradients(self._params, X, Y)
+        l2, masks = self._l2(l2), self._masks(dropout_masks, X.shape[1])
+        if not l2 and masks is None:
+            return self._engine.cost(self._params, X, Y)
+        return self._engine.cost(self._params, X, Y, l2=l2, masks=masks)
+
+    def gradients(self, X, Y, *, l2=0.0, dropout_masks=None):
+        """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of :meth:`cost`, by backpropagation."""
+        X, Y = self._check_XY(X, Y)
+        l2, masks = self._l2(l2), self._masks(dropout_masks, X.shape[1])
+        if not l2 and masks is None:
+            _, grads = self._engine.gradients(self._params, X, Y)
+        else:
+            _, grads = self._engine.gradients(self._params, X, Y, l2=l2, masks=masks)
         out = {}
         for l, (dW, db) in enumerate(grads, start=1):
             out[f"dW{l}"], out[f"db{l}"] = np.array(dW), np.array(db)
@@ -145,10 +185,8 @@ class Network:
         J = self._engine.step(self._params, X, Y, optimizer, self._backup)
         if np.isfinite(J):
             self._backup_valid = True
-        elif self._backup_valid:
-            for (W, b), (W_saved, b_saved) in zip(self._params, self._backup):
-                np.copyto(W, W_saved)
-                np.copyto(b, b_saved)
+        else:
+            self._restore_backup()
         return J
 
     def step(self, X, Y, learning_rate):
@@ -164,59 +202,91 @@ class Network:
         learning_rate = v.check_positive("learning_rate", learning_rate)
         J = self._step(X, Y, GradientDescent(learning_rate))
         if not np.isfinite(J):
-            raise DivergenceError(_divergence_message(learning_rate))
+            raise DivergenceError(divergence_message(learning_rate))
         return J
 
-    def fit(self, X, Y, *, learning_rate=0.0075, epochs=3000, print_every=None):
-        """Batch gradient descent for ``epochs`` iterations; returns a :class:`History`.
+    def fit(self, X, Y, *, learning_rate=0.0075, epochs=3000, print_every=None, batch_size=None,
+            shuffle=True, optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+            lr_decay=0.0, decay_every=1, l2=0.0, keep_prob=1.0, dev=None, patience=None,
+            restore_best=True, on_divergence="warn", verbose=0, callbacks=()):
+        """Train for ``epochs`` passes over (X, Y); returns a :class:`~fastdl.History`.
 
-        A non-finite cost stops training with a :class:`DivergenceWarning` and keeps the
-        parameters of the last iteration whose cost was finite.
+        Parameters
+        ----------
+        learning_rate, epochs : float, int
+            α and the number of epochs (with full batches, one iteration each).
+        print_every : int, optional
+            Print the notes-style "Cost after iteration i" every so many epochs.
+        batch_size : int, optional
+            Mini-batch size; None is full-batch gradient descent. Batches are reshuffled
+            each epoch (``shuffle``) from the network's seed.
+        optimizer : {'gd', 'momentum', 'adam'}
+            With ``beta`` (momentum) and ``beta1``, ``beta2``, ``epsilon`` (Adam).
+        lr_decay, decay_every : float, int
+            α_epoch = α / (1 + lr_decay · ⌊epoch / decay_every⌋): inverse-time decay for
+            ``decay_every=1``, step decay for larger intervals.
+        l2 : float
+            L2 strength λ: the cost gains (λ/2m) Σ ‖W‖², the gradients (λ/m) W.
+        keep_prob : float or list of float
+            Inverted dropout: the probability of keeping each hidden unit (one value for
+            every hidden layer, or one per hidden layer). Off at prediction time.
+        dev, patience, restore_best
+            Early stopping: with ``dev=(X_dev, Y_dev)`` the history records the dev cost
+            (and accuracy) per epoch; with ``patience`` training stops after that many
+            epochs without a better dev cost and, with ``restore_best``, keeps the best.
+        on_divergence : {'warn', 'raise'}
+            A non-finite or exploding cost stops training, keeps the last good parameters
+            and warns (:class:`DivergenceWarning`) or raises (:class:`DivergenceError`).
+        verbose : {0, 1, 2}
+            0 quiet; 1 a progress bar on a terminal (tqdm), else a line per tenth of the
+            run; 2 a line per epoch.
+        callbacks : list of callables
+            Each is called with the History after every epoch; returning True stops training.
+
+        Ctrl-C stops cleanly after the current batch (``stop_reason='interrupted'``).
         """
         X, Y = self._check_XY(X, Y)
-        learning_rate = v.check_positive("learning_rate", learning_rate)
-        epochs = v.check_positive("epochs", epochs, integer=True)
-        if print_every is not None:
-            print_every = v.check_positive("print_every", print_every, integer=True)
-        optimizer = GradientDescent(learning_rate)
-        history = History()
-        start = time.perf_counter()
-        for i in range(epochs):
-            J = self._step(X, Y, optimizer)
-            if not np.isfinite(J):
-                history.stop_reason = "diverged"
-                warnings.warn(f"iteration {i}: " + _divergence_message(learning_rate),
-                              DivergenceWarning, stacklevel=2)
-                break
-            history.costs.append(J)
-            history.times.append(time.perf_counter() - start)
-            if print_every and (i % print_every == 0 or i == epochs - 1):
-                print(f"Cost after iteration {i}: {J:.6f}", flush=True)
-        return history
+        optimizer = make_optimizer(optimizer, learning_rate, beta=beta, beta1=beta1,
+                                   beta2=beta2, epsilon=epsilon)
+        options = FitOptions(self, epochs=epochs, print_every=print_every, batch_size=batch_size,
+                             shuffle=shuffle, lr_decay=lr_decay, decay_every=decay_every, l2=l2,
+                             keep_prob=keep_prob, dev=dev, patience=patience,
+                             restore_best=restore_best, on_divergence=on_divergence,
+                             verbose=verbose, callbacks=callbacks)
+        return Trainer(self, X, Y, optimizer, options).run()
 
     # -- prediction ---------------------------------------------------------------------
     def predict_proba(self, X):
-        """The sigmoid output A[L], the probability that each label is 1."""
-        if self._spec.output != "sigmoid":
+        """The probabilities a sigmoid (per label) or softmax (per class) output gives."""
+        if self._spec.output not in ("sigmoid", "softmax"):
             raise ValueError(
-                f"predict_proba needs a 'sigmoid' output layer; this network's output is "
-                f"{self._spec.output!r}, use predict"
+                f"predict_proba needs a 'sigmoid' or 'softmax' output layer; this network's "
+                f"output is {self._spec.output!r}, use predict"
             )
         return self.forward(X)
 
     def predict(self, X):
-        """0/1 labels at the 0.5 threshold for a sigmoid output, else the output values."""
+        """0/1 labels at the 0.5 threshold for a sigmoid output, class indices ``(1, m)``
+        for softmax, else the output values."""
         AL = self.forward(X)
         if self._spec.output == "sigmoid":
             return (AL > 0.5).astype(np.int64)
+        if self._spec.output == "softmax":
+            return np.argmax(AL, axis=0).reshape(1, -1)
         return AL
 
     def accuracy(self, X, Y):
-        """The fraction of labels ``predict`` gets right (sigmoid outputs)."""
-        X, Y = self._check_XY(X, Y)
-        if self._spec.output != "sigmoid":
-            raise ValueError(f"accuracy needs a 'sigmoid' output layer; got {self._spec.output!r}")
-        return float(np.mean(self.predict(X) == Y))
+        """The fraction of labels (sigmoid) or classes (softmax) ``predict`` gets right."""
+        if not self._is_classifier:
+            raise ValueError(f"accuracy needs a 'sigmoid' or 'softmax' output layer; "
+                             f"got {self._spec.output!r}")
+        return self._accuracy_checked(*self._check_XY(X, Y))
+
+    def _accuracy_checked(self, X, Y):
+        AL = self._engine.forward(self._params, X)
+        if self._spec.output == "softmax":
+            return float(np.mean(np.argmax(AL, axis=0) == np.argmax(Y, axis=0)))
+        return float(np.mean((AL > 0.5) == (Y > 0.5)))
 
     # -- files --------------------------------------------------------------------------
     def save(self, path):

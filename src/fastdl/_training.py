@@ -1,0 +1,255 @@
+"""The epoch loop behind ``Network.fit``: batches, dropout masks, early stopping,
+divergence, interruption, progress and callbacks.
+
+The loop stays in Python (one engine call per batch) so that progress, early stopping
+and Ctrl-C stay simple; the work inside each call is the engine's.
+"""
+import signal
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+
+from ._progress import Progress
+from .history import History
+
+# A finite cost this many times the first one (or 1, if larger) counts as divergence.
+EXPLOSION_FACTOR = 1e4
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the cost stopped being finite or exploded."""
+
+
+class DivergenceError(FloatingPointError):
+    """The cost stopped being finite or exploded; the last good parameters were kept."""
+
+
+def divergence_message(learning_rate):
+    return (f"the cost is no longer finite or has exploded: training diverged, most likely "
+            f"because learning_rate={learning_rate!r} is too large; the parameters of the last "
+            f"good iteration were kept")
+
+
+@contextmanager
+def deferred_interrupt():
+    """Turn the first Ctrl-C into a flag checked between batches, so a batch is never cut
+    in half; a second Ctrl-C interrupts at once. Outside the main thread, signals cannot
+    be caught and the flag is never set."""
+    state = {"interrupted": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if state["interrupted"]:
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        state["interrupted"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Batches:
+    """Mini-batch views of (X, Y), reshuffled each epoch into buffers allocated once.
+
+    The shuffled copies are stored one example per contiguous run (F order), so every
+    batch X[:, k:k + size] is itself contiguous and reaches BLAS without a copy.
+    """
+
+    def __init__(self, X, Y, batch_size, shuffle, rng):
+        self.X, self.Y, self.rng = X, Y, rng
+        self.m = X.shape[1]
+        self.size = self.m if batch_size is None else min(batch_size, self.m)
+        self.shuffle = shuffle and self.size < self.m
+        if self.shuffle:
+            self.X_shuffled = np.empty(X.shape, dtype=X.dtype, order="F")
+            self.Y_shuffled = np.empty(Y.shape, dtype=Y.dtype, order="F")
+
+    def __iter__(self):
+        X, Y = self.X, self.Y
+        if self.shuffle:
+            order = self.rng.permutation(self.m)
+            np.take(self.X, order, axis=1, out=self.X_shuffled, mode="clip")
+            np.take(self.Y, order, axis=1, out=self.Y_shuffled, mode="clip")
+            X, Y = self.X_shuffled, self.Y_shuffled
+        for start in range(0, self.m, self.size):
+            yield X[:, start:start + self.size], Y[:, start:start + self.size]
+
+
+class DropoutMasks:
+    """Inverted-dropout masks D[l]/keep_prob per hidden layer, drawn from the network's
+    generator into buffers allocated once per batch size."""
+
+    def __init__(self, layer_dims, keep_prob, dtype, rng):
+        self.keep_prob, self.dtype, self.rng = keep_prob, dtype, rng
+        self.units = layer_dims[1:-1]
+        self.buffers = {}
+
+    def draw(self, m):
+        if all(p == 1 for p in self.keep_prob):
+            return None
+        if m not in self.buffers:
+            self.buffers[m] = [np.empty((n, m), dtype=self.dtype) if p < 1 else None
+                               for n, p in zip(self.units, self.keep_prob)]
+        masks = self.buffers[m]
+        for mask, p in zip(masks, self.keep_prob):
+            if mask is not None:
+                self.rng.random(out=mask, dtype=self.dtype)
+                np.less(mask, p, out=mask)  # D[l]: 1 keeps a unit, 0 drops it
+                mask *= self.dtype.type(1 / p)
+        return masks
+
+
+class Trainer:
+    """One ``fit`` call: holds the options, runs the epochs, fills the History."""
+
+    def __init__(self, net, X, Y, optimizer, options):
+        self.net, self.X, self.Y, self.optimizer = net, X, Y, optimizer
+        self.o = options
+        self.history = History()
+        self.base_rate = optimizer.learning_rate
+        self.batches = Batches(X, Y, options.batch_size, options.shuffle, net._rng)
+        self.masks = DropoutMasks(net._spec.layer_dims, options.keep_prob, net.dtype, net._rng)
+        self.limit = np.inf
+        self.best = None  # (dev cost, epoch, parameter copies)
+
+    def run(self):
+        net, o, history = self.net, self.o, self.history
+        self.optimizer.start(net._params)
+        progress = Progress(o.epochs, o.verbose)
+        start = time.perf_counter()
+        try:
+            with deferred_interrupt() as interrupt:
+                for epoch in range(o.epochs):
+                    self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
+                    cost = self._epoch(interrupt)
+                    if cost is None:
+                        break
+                    history.costs.append(cost)
+                    history.times.append(time.perf_counter() - start)
+                    history.learning_rates.append(self.optimizer.learning_rate)
+                    stop = self._after_epoch(epoch, progress, interrupt)
+                    if stop:
+                        history.stop_reason = stop
+                        break
+        finally:
+            progress.close()
+        if self.best is not None and o.restore_best and o.patience is not None:
+            net._restore(self.best[2])
+        return history
+
+    def _epoch(self, interrupt):
+        """Train on every batch once; the example-weighted mean batch cost, or None on divergence."""
+        net, o = self.net, self.o
+        total, seen = 0.0, 0
+        for X_batch, Y_batch in self.batches:
+            J = net._engine.step(net._params, X_batch, Y_batch, self.optimizer, net._backup,
+                                 l2=o.l2, masks=self.masks.draw(X_batch.shape[1]), limit=self.limit)
+            if not J <= self.limit:
+                self._diverged()
+                return None
+            net._backup_valid = True
+            if self.limit == np.inf:
+                self.limit = EXPLOSION_FACTOR * max(J, 1.0)
+            total += J * X_batch.shape[1]
+            seen += X_batch.shape[1]
+            if interrupt["interrupted"]:
+                break
+        return total / seen
+
+    def _diverged(self):
+        self.net._restore_backup()
+        self.history.stop_reason = "diverged"
+        message = divergence_message(self.base_rate)
+        if self.o.on_divergence == "raise":
+            raise DivergenceError(message)
+        warnings.warn(f"epoch {len(self.history.costs)}: {message}", DivergenceWarning, stacklevel=4)
+
+    def _after_epoch(self, epoch, progress, interrupt):
+        """Dev scores, early stopping, printing, callbacks; the stop reason or None."""
+        net, o, history = self.net, self.o, self.history
+        stop = None
+        if o.dev is not None:
+            X_dev, Y_dev = o.dev
+            dev_cost = net._engine.cost(net._params, X_dev, Y_dev)
+            history.dev_costs.append(dev_cost)
+            if net._is_classifier:
+                history.dev_accuracy.append(net._accuracy_checked(X_dev, Y_dev))
+            if self.best is None or dev_cost < self.best[0]:
+                self.best = (dev_cost, epoch, net._copy_params(self.best[2] if self.best else None))
+                history.best_epoch = epoch
+            elif o.patience is not None and epoch - self.best[1] >= o.patience:
+                stop = "early stopping"
+        if o.print_every and (epoch % o.print_every == 0 or epoch == o.epochs - 1):
+            print(f"Cost after iteration {epoch}: {history.costs[-1]:.6f}", flush=True)
+        progress.update(epoch, history)
+        for callback in o.callbacks:
+            if callback(history) is True and stop is None:
+                stop = "stopped by a callback"
+        if interrupt["interrupted"]:
+            stop = "interrupted"
+        return stop
+
+
+class FitOptions:
+    """``fit``'s keyword arguments, validated once before any training starts."""
+
+    def __init__(self, net, *, epochs, print_every, batch_size, shuffle, lr_decay, decay_every,
+                 l2, keep_prob, dev, patience, restore_best, on_divergence, verbose, callbacks):
+        from . import _validation as v
+
+        self.epochs = v.check_positive("epochs", epochs, integer=True)
+        self.print_every = None if print_every is None else v.check_positive(
+            "print_every", print_every, integer=True)
+        self.batch_size = None if batch_size is None else v.check_positive(
+            "batch_size", batch_size, integer=True)
+        self.shuffle = bool(shuffle)
+        self.lr_decay = float(lr_decay) if lr_decay else 0.0
+        if not self.lr_decay >= 0:
+            raise ValueError(f"lr_decay must be a non-negative number; got {lr_decay!r}")
+        self.decay_every = v.check_positive("decay_every", decay_every, integer=True)
+        self.l2 = float(l2) if l2 else 0.0
+        if not (self.l2 >= 0 and np.isfinite(self.l2)):
+            raise ValueError(f"l2 must be a finite non-negative number; got {l2!r}")
+        self.keep_prob = _check_keep_prob(keep_prob, net.L)
+        self.dev = None if dev is None else _check_dev(net, dev)
+        self.patience = None if patience is None else v.check_positive("patience", patience, integer=True)
+        if self.patience is not None and self.dev is None:
+            raise ValueError("patience needs a dev set: pass dev=(X_dev, Y_dev) to stop early on it")
+        self.restore_best = bool(restore_best)
+        self.on_divergence = v.check_choice("on_divergence", on_divergence, ("raise", "warn"))
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        self.verbose = verbose
+        self.callbacks = list(callbacks or ())
+        for callback in self.callbacks:
+            if not callable(callback):
+                raise TypeError(f"callbacks must be callables taking the History; got {callback!r}")
+
+
+def _check_keep_prob(keep_prob, L):
+    """One keep probability per hidden layer, each in (0, 1]."""
+    values = list(keep_prob) if hasattr(keep_prob, "__len__") else [keep_prob] * (L - 1)
+    if len(values) != L - 1:
+        raise ValueError(f"keep_prob has {len(values)} values but the network has {L - 1} hidden layers")
+    for layer, p in enumerate(values, start=1):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 < p <= 1:
+            raise ValueError(f"keep_prob for hidden layer {layer} must be in (0, 1]; got {p!r}")
+    return [float(p) for p in values]
+
+
+def _check_dev(net, dev):
+    if not isinstance(dev, (tuple, list)) or len(dev) != 2:
+        raise TypeError(f"dev must be a pair (X_dev, Y_dev); got {type(dev).__name__}")
+    try:
+        return net._check_XY(*dev)
+    except ValueError as error:
+        raise ValueError(f"dev set: {error}") from None
