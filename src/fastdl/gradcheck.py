@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def gradient_check(net, X, Y, epsilon=1e-7):
+def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, dropout_masks=None):
     """The relative difference between backprop and finite-difference gradients.
 
     .. math:: \\frac{\\lVert g - g_{approx} \\rVert}{\\lVert g \\rVert + \\lVert g_{approx} \\rVert},
@@ -11,7 +11,8 @@ def gradient_check(net, X, Y, epsilon=1e-7):
     over every entry of every W[l] and b[l]. Values below about 1e−7 mean backprop is
     right. The check runs on a float64 copy of ``net`` with the same backend, whatever
     ``net.dtype`` is, because a difference quotient with ε = 1e−7 means nothing in float32.
-    ``net`` itself is not changed.
+    ``net`` itself is not changed. ``l2`` and ``dropout_masks`` (a fixed dropout
+    pattern, see :meth:`Network.cost`) check the regularised cost's gradients.
     """
     from .network import Network
     from ._validation import check_positive
@@ -21,11 +22,16 @@ def gradient_check(net, X, Y, epsilon=1e-7):
                     dtype="float64", backend=net.backend)
     probe.set_parameters(net.parameters)
     X, Y = probe._check_XY(X, Y)
-    _, analytic = probe._engine.gradients(probe._params, X, Y)
+    options = {}
+    if l2:
+        options["l2"] = probe._l2(l2)
+    if dropout_masks is not None:
+        options["masks"] = probe._masks(dropout_masks, X.shape[1])
+    _, analytic = probe._engine.gradients(probe._params, X, Y, **options)
     g, g_approx = [], []
     for theta, d_theta in zip(_flat(probe._params), _flat(analytic)):
         g.append(d_theta.ravel())
-        g_approx.append(_difference_quotients(probe, theta, X, Y, epsilon))
+        g_approx.append(_difference_quotients(probe, theta, X, Y, epsilon, options))
     g, g_approx = np.concatenate(g), np.concatenate(g_approx)
     denominator = np.linalg.norm(g) + np.linalg.norm(g_approx)
     if denominator == 0:
@@ -37,9 +43,11 @@ def _flat(pairs):
     return [array for pair in pairs for array in pair]
 
 
-def _difference_quotients(probe, theta, X, Y, epsilon):
+def _difference_quotients(probe, theta, X, Y, epsilon, options):
     """(J(θ + ε) − J(θ − ε)) / 2ε for each entry of ``theta``, perturbed in place."""
-    cost = probe._engine.cost
+    def cost(params, X, Y):
+        return probe._engine.cost(params, X, Y, **options)
+
     flat = theta.reshape(-1)
     approx = np.empty(flat.size)
     for i in range(flat.size):
