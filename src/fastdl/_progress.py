@@ -3,12 +3,12 @@ import sys
 import time
 
 
-def _bar(total):
+def _bar(total, stream):
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="epoch", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, unit="epoch", leave=True, dynamic_ncols=True, file=stream)
 
 
 class Progress:
@@ -22,7 +22,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stdout
         self.start = time.perf_counter()
         is_terminal = getattr(self.stream, "isatty", lambda: False)()
-        self.bar = _bar(epochs) if verbose == 1 and is_terminal else None
+        self.bar = _bar(epochs, self.stream) if verbose == 1 and is_terminal else None
         self.every = 1 if verbose == 2 else max(1, epochs // 10)
 
     def update(self, epoch, history):

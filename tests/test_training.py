@@ -1,0 +1,337 @@
+"""fit beyond batch gradient descent: optimizers, mini-batches, L2, dropout, softmax,
+early stopping, divergence, interruption, progress and callbacks (issue 5).
+
+Every behaviour is checked on each available backend; the update rules are also
+checked against their formulas on hand-sized arrays.
+"""
+import io
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import fastdl
+from fastdl._optimizers import Adam, GradientDescent, Momentum
+
+BACKENDS = fastdl.available_backends()
+
+
+def _data(rng, n_x=3, m=24):
+    X = rng.standard_normal((n_x, m))
+    Y = (X[:1] + 0.5 * X[1:2] > 0).astype(float)
+    return X, Y
+
+
+def _assert_same_params(a, b, rtol=0.0):
+    pa, pb = a.parameters, b.parameters
+    for key in pa:
+        np.testing.assert_allclose(pa[key], pb[key], rtol=rtol, atol=0, err_msg=key)
+
+
+# -- the update rules, by hand -----------------------------------------------------------
+def test_gradient_descent_formula():
+    W, b = np.array([[1.0, -2.0]]), np.array([[0.5]])
+    GradientDescent(0.1).apply([(W, b)], [(np.array([[2.0, 4.0]]), np.array([[-1.0]]))])
+    # W − α dW = [1 − 0.2, −2 − 0.4]; b − α db = 0.5 + 0.1
+    np.testing.assert_allclose(W, [[0.8, -2.4]])
+    np.testing.assert_allclose(b, [[0.6]])
+
+
+def test_momentum_formula_two_steps():
+    W, b = np.array([[1.0]]), np.array([[0.0]])
+    opt = Momentum(0.1, beta=0.9)
+    opt.start([(W, b)])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[1.0]]))])
+    # v = 0.9·0 + 0.1·2 = 0.2, W = 1 − 0.1·0.2 = 0.98
+    np.testing.assert_allclose(W, [[0.98]])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[1.0]]))])
+    # v = 0.9·0.2 + 0.1·2 = 0.38, W = 0.98 − 0.038 = 0.942
+    np.testing.assert_allclose(W, [[0.942]])
+    # b: v = 0.1, b = −0.01; v = 0.19, b = −0.01 − 0.019 = −0.029
+    np.testing.assert_allclose(b, [[-0.029]])
+
+
+def test_adam_formula_two_steps():
+    W, b = np.array([[1.0]]), np.array([[0.0]])
+    opt = Adam(0.1, beta1=0.9, beta2=0.999, epsilon=1e-8)
+    opt.start([(W, b)])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[0.0]]))])
+    # t = 1: v = 0.2, s = 0.004; v̂ = 0.2/0.1 = 2, ŝ = 0.004/0.001 = 4; W = 1 − 0.1·2/(2 + 1e−8)
+    np.testing.assert_allclose(W, [[1 - 0.1 * 2 / (2 + 1e-8)]], rtol=1e-14)
+    np.testing.assert_allclose(b, [[0.0]])  # a zero gradient moves nothing
+    before = W.copy()
+    opt.apply([(W, b)], [(np.array([[-1.0]]), np.array([[0.0]]))])
+    v = 0.9 * 0.2 + 0.1 * -1.0  # 0.08
+    s = 0.999 * 0.004 + 0.001 * 1.0  # 0.004996
+    v_hat, s_hat = v / (1 - 0.9 ** 2), s / (1 - 0.999 ** 2)
+    np.testing.assert_allclose(W, before - 0.1 * v_hat / (np.sqrt(s_hat) + 1e-8), rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_one_fit_epoch_equals_the_formula(backend, optimizer, rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], hidden="tanh", seed=1, backend=backend)
+    before, grads = net.parameters, net.gradients(X, Y)
+    net.fit(X, Y, learning_rate=0.05, epochs=1, optimizer=optimizer)
+    after = net.parameters
+    for key in before:
+        d = grads["d" + key]
+        if optimizer == "adam":  # first step: v̂ = dW, ŝ = dW², so the step is α·dW/(|dW| + ε)
+            expected = before[key] - 0.05 * d / (np.abs(d) + 1e-8)
+        elif optimizer == "momentum":  # v = (1 − β) dW
+            expected = before[key] - 0.05 * 0.1 * d
+        else:
+            expected = before[key] - 0.05 * d
+        np.testing.assert_allclose(after[key], expected, rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+# -- L2 and dropout ---------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_l2_cost_and_gradient_terms(backend, rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 5, 1], hidden="relu", seed=2, backend=backend)
+    lam, m = 0.7, X.shape[1]
+    params = net.parameters
+    penalty = lam / (2 * m) * sum(np.sum(params[f"W{l}"] ** 2) for l in (1, 2))
+    assert net.cost(X, Y, l2=lam) == pytest.approx(net.cost(X, Y) + penalty, rel=1e-12)
+    plain, regular = net.gradients(X, Y), net.gradients(X, Y, l2=lam)
+    for l in (1, 2):
+        np.testing.assert_allclose(regular[f"dW{l}"], plain[f"dW{l}"] + lam / m * params[f"W{l}"], rtol=1e-12)
+        np.testing.assert_allclose(regular[f"db{l}"], plain[f"db{l}"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "leaky_relu"])
+def test_gradient_check_with_l2_and_fixed_dropout_masks(backend, hidden, rng):
+    X, Y = _data(rng, m=12)
+    net = fastdl.Network([3, 6, 5, 1], hidden=hidden, seed=3, backend=backend)
+    keep = (0.8, 0.5)
+    masks = [(rng.random((n, 12)) < p) / p for n, p in zip((6, 5), keep)]
+    assert fastdl.gradient_check(net, X, Y, l2=0.4) < 1e-7
+    assert fastdl.gradient_check(net, X, Y, dropout_masks=masks) < 1e-7
+    assert fastdl.gradient_check(net, X, Y, l2=0.4, dropout_masks=masks) < 1e-7
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dropout_is_reproducible_and_off_at_prediction(backend, rng):
+    X, Y = _data(rng)
+    nets = [fastdl.Network([3, 8, 8, 1], seed=5, backend=backend) for _ in range(2)]
+    for net in nets:
+        net.fit(X, Y, learning_rate=0.1, epochs=5, keep_prob=[0.7, 0.9])
+    _assert_same_params(*nets)
+    plain = fastdl.Network([3, 8, 8, 1], seed=5, backend=backend)
+    plain.fit(X, Y, learning_rate=0.1, epochs=5)
+    assert not np.allclose(plain.parameters["W1"], nets[0].parameters["W1"])  # dropout did act
+    np.testing.assert_array_equal(nets[0].forward(X), nets[0].forward(X))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keep_prob_one_is_no_dropout(backend, rng):
+    X, Y = _data(rng)
+    a, b = (fastdl.Network([3, 4, 1], seed=6, backend=backend) for _ in range(2))
+    a.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=1.0)
+    b.fit(X, Y, learning_rate=0.1, epochs=3)
+    _assert_same_params(a, b)
+
+
+# -- mini-batches ---------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_size_m_equals_full_batch(backend, rng):
+    X, Y = _data(rng)
+    a, b = (fastdl.Network([3, 4, 1], seed=7, backend=backend) for _ in range(2))
+    ha = a.fit(X, Y, learning_rate=0.1, epochs=4, batch_size=X.shape[1])
+    hb = b.fit(X, Y, learning_rate=0.1, epochs=4)
+    _assert_same_params(a, b)
+    assert ha.costs == hb.costs
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mini_batches_replay_shuffled_steps_with_a_smaller_last_batch(backend, rng):
+    X, Y = _data(rng, m=10)
+    net = fastdl.Network([3, 4, 1], seed=8, backend=backend)
+    replay = fastdl.Network([3, 4, 1], seed=8, backend=backend)
+    history = net.fit(X, Y, learning_rate=0.1, epochs=2, batch_size=4)
+    stream = np.random.default_rng([8, 1])  # the network's shuffling stream
+    for epoch in range(2):
+        order = stream.permutation(10)
+        costs = [replay.step(X[:, order[k:k + 4]], Y[:, order[k:k + 4]], 0.1) * len(order[k:k + 4])
+                 for k in range(0, 10, 4)]  # batches of 4, 4 and 2
+        assert history.costs[epoch] == pytest.approx(sum(costs) / 10, rel=1e-12)
+    _assert_same_params(net, replay, rtol=1e-12)
+
+
+# -- softmax ------------------------------------------------------------------------------
+def _three_classes(rng, m=30):
+    X = rng.standard_normal((4, m))
+    labels = np.argmax(rng.standard_normal((3, 4)) @ X, axis=0).reshape(1, -1)
+    return X, labels
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_gradients_pass_gradient_check(backend, rng):
+    X, labels = _three_classes(rng, m=10)
+    net = fastdl.Network([4, 5, 3], hidden="tanh", output="softmax", seed=9, backend=backend)
+    assert fastdl.gradient_check(net, X, labels) < 1e-7
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_labels_one_hot_predict(backend, rng):
+    X, labels = _three_classes(rng)
+    one_hot = np.eye(3)[labels[0]].T
+    net = fastdl.Network([4, 6, 3], output="softmax", seed=10, backend=backend)
+    assert net.cost(X, labels) == pytest.approx(net.cost(X, one_hot), rel=1e-14)
+    A = net.predict_proba(X)
+    np.testing.assert_allclose(A.sum(axis=0), 1, rtol=1e-12)
+    # J = −(1/m) Σ log A[true class]
+    expected = -np.mean(np.log(A[labels[0], np.arange(X.shape[1])]))
+    assert net.cost(X, labels) == pytest.approx(expected, rel=1e-10)
+    net.fit(X, labels, learning_rate=0.05, epochs=300, optimizer="adam")
+    assert net.predict(X).shape == (1, X.shape[1])
+    assert net.accuracy(X, labels) > 0.9
+    np.testing.assert_array_equal(net.predict(X), np.argmax(net.forward(X), axis=0)[None])
+
+
+def test_softmax_errors(rng):
+    X, labels = _three_classes(rng)
+    net = fastdl.Network([4, 3], output="softmax", backend="numpy")
+    with pytest.raises(ValueError, match="integer labels 0..2"):
+        net.cost(X, labels + 1)
+    with pytest.raises(ValueError, match="column 0 sums to"):
+        net.cost(X, np.full((3, X.shape[1]), 0.5))
+    with pytest.raises(ValueError, match="only valid for the output layer"):
+        fastdl.Network([4, 3, 3], hidden="softmax", output="softmax")
+
+
+# -- early stopping, divergence, interruption, callbacks --------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_early_stopping_restores_the_best_parameters(backend, rng):
+    X, Y = _data(rng, m=40)
+    X_dev, Y_dev = X[:, :20], 1 - Y[:, :20]  # a dev set that training can only get worse on
+    net = fastdl.Network([3, 6, 1], seed=11, backend=backend)
+    history = net.fit(X, Y, learning_rate=0.5, epochs=200, dev=(X_dev, Y_dev), patience=3)
+    assert history.stop_reason == "early stopping"
+    assert len(history.dev_costs) == len(history.costs) == history.best_epoch + 4
+    assert len(history.dev_accuracy) == len(history.costs)
+    assert history.dev_costs[history.best_epoch] == min(history.dev_costs)
+    replay = fastdl.Network([3, 6, 1], seed=11, backend=backend)
+    replay.fit(X, Y, learning_rate=0.5, epochs=history.best_epoch + 1)
+    _assert_same_params(net, replay)
+    assert net.cost(X_dev, Y_dev) == pytest.approx(history.dev_costs[history.best_epoch], rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_divergence_stops_warns_and_keeps_the_last_good_parameters(backend):
+    X, Y = fastdl.datasets.make_regression(m=50)
+    net = fastdl.Network([3, 8, 1], output="linear", seed=12, backend=backend)
+    with pytest.warns(fastdl.DivergenceWarning, match="learning_rate=3.0 is too large"):
+        history = net.fit(X, 100 * Y, learning_rate=3.0, epochs=100)
+    assert history.stop_reason == "diverged"
+    assert 1 <= len(history.costs) < 100 and all(np.isfinite(history.costs))
+    assert all(np.isfinite(value).all() for value in net.parameters.values())
+    replay = fastdl.Network([3, 8, 1], output="linear", seed=12, backend=backend)
+    if len(history.costs) > 1:
+        replay.fit(X, 100 * Y, learning_rate=3.0, epochs=len(history.costs) - 1)
+    _assert_same_params(net, replay)
+
+
+def test_divergence_can_raise():
+    X, Y = fastdl.datasets.make_regression(m=50)
+    net = fastdl.Network([3, 8, 1], output="linear", seed=12, backend="numpy")
+    with pytest.raises(fastdl.DivergenceError, match="too large"):
+        net.fit(X, 100 * Y, learning_rate=3.0, epochs=100, on_divergence="raise")
+    assert all(np.isfinite(value).all() for value in net.parameters.values())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_stops_after_the_current_batch(backend, rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], seed=13, backend=backend)
+
+    def press_ctrl_c(history):
+        if len(history.costs) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    history = net.fit(X, Y, learning_rate=0.1, epochs=50, batch_size=8, callbacks=[press_ctrl_c])
+    assert history.stop_reason == "interrupted"
+    assert 3 <= len(history.costs) <= 4
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert all(np.isfinite(value).all() for value in net.parameters.values())
+
+
+def test_callback_can_stop_training(rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], backend="numpy")
+    seen = []
+    history = net.fit(X, Y, epochs=50, callbacks=[lambda h: seen.append(len(h.costs)) or len(h.costs) == 5])
+    assert history.stop_reason == "stopped by a callback"
+    assert seen == [1, 2, 3, 4, 5] and len(history.costs) == 5
+
+
+def test_learning_rate_decay_schedules(rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 1], backend="numpy")
+    inverse = net.fit(X, Y, learning_rate=0.1, epochs=4, lr_decay=1.0)
+    assert inverse.learning_rates == pytest.approx([0.1, 0.05, 0.1 / 3, 0.025])
+    step = net.fit(X, Y, learning_rate=0.1, epochs=5, lr_decay=1.0, decay_every=2)
+    assert step.learning_rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.1 / 3])
+
+
+# -- progress -----------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_0_is_silent_and_2_prints_each_epoch(rng, capsys):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 1], backend="numpy")
+    net.fit(X, Y, epochs=5)
+    assert capsys.readouterr().out == ""
+    net.fit(X, Y, epochs=5, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"epoch {i}/5" for i in range(1, 6)]
+
+
+def test_verbose_1_off_a_terminal_prints_plain_lines(rng, capsys):
+    X, Y = _data(rng)
+    fastdl.Network([3, 1], backend="numpy").fit(X, Y, epochs=100, verbose=1)
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out
+    assert len(out.splitlines()) == 10 and out.splitlines()[-1].startswith("epoch 100/100: cost")
+
+
+def test_verbose_1_on_a_terminal_draws_a_bar(rng, monkeypatch):
+    X, Y = _data(rng)
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    fastdl.Network([3, 1], backend="numpy").fit(X, Y, epochs=20, verbose=1)
+    assert "\r" in terminal.getvalue() and "20/20" in terminal.getvalue()
+
+
+# -- validation of fit's options ---------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
+    ({"optimizer": "sgdx"}, ValueError, r"optimizer='sgdx' is not supported; expected one of \['adam', 'gd', 'momentum'\]"),
+    ({"optimizer": "momentum", "beta": 1.5}, ValueError, r"beta must be in \[0, 1\)"),
+    ({"optimizer": "adam", "epsilon": 0}, ValueError, "epsilon must be a finite positive number"),
+    ({"keep_prob": 0}, ValueError, r"keep_prob for hidden layer 1 must be in \(0, 1\]"),
+    ({"keep_prob": [0.5]}, ValueError, "keep_prob has 1 values but the network has 2 hidden layers"),
+    ({"patience": 3}, ValueError, "patience needs a dev set"),
+    ({"dev": (np.zeros((2, 5)), np.zeros((1, 5)))}, ValueError, r"dev set: X has shape \(2, 5\)"),
+    ({"dev": np.zeros((3, 5))}, TypeError, "dev must be a pair"),
+    ({"on_divergence": "ignore"}, ValueError, "on_divergence='ignore' is not supported"),
+    ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),
+    ({"l2": -1}, ValueError, "l2 must be a finite non-negative number"),
+    ({"lr_decay": -1}, ValueError, "lr_decay must be a non-negative number"),
+    ({"callbacks": [3]}, TypeError, "callbacks must be callables"),
+])
+def test_fit_option_errors_leave_parameters_unchanged(kwargs, error, match, rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 4, 1], backend="numpy")
+    before = net.parameters
+    with pytest.raises(error, match=match):
+        net.fit(X, Y, epochs=3, **kwargs)
+    for key, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[key])
