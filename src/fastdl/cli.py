@@ -8,6 +8,7 @@ import numpy as np
 from . import datasets
 from ._backends import BACKENDS, available_backends
 from .activations import NAMES as ACTIVATION_NAMES
+from .activations import OUTPUT_NAMES
 from ._init import SCHEMES
 from ._io import load
 from .network import Network
@@ -38,6 +39,14 @@ def _demo(args):
     return 0
 
 
+def _read_csv(path):
+    """A numeric CSV table, one example per row, with or without a header line."""
+    try:
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError:
+        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+
+
 def _read_table(path, label_rows):
     """(X, Y) column-per-example from a CSV (one example per row) or an .npz with X and Y."""
     if path.endswith(".npz"):
@@ -46,10 +55,7 @@ def _read_table(path, label_rows):
                 raise ValueError(f"{path} must hold arrays named 'X' (n_x, m) and 'Y' (n_y, m); "
                                  f"found {sorted(archive.files)}")
             return archive["X"], archive["Y"]
-    try:
-        table = np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError:
-        table = np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)  # a header line
+    table = _read_csv(path)
     if table.shape[1] <= label_rows:
         raise ValueError(f"{path} has {table.shape[1]} columns; need features plus {label_rows} label column(s)")
     return table[:, :-label_rows].T, table[:, -label_rows:].T
@@ -67,20 +73,26 @@ def _train(args):
     X, Y = _load_data(args.data, args.label_columns, args.seed)
     output = args.output or ("linear" if args.data == "regression" else "sigmoid")
     hidden_sizes = [int(n) for n in args.layers.split(",") if n.strip()] if args.layers else []
-    net = Network([X.shape[0], *hidden_sizes, Y.shape[0]], hidden=args.hidden, output=output,
+    n_out = Y.shape[0]
+    if output == "softmax" and n_out == 1:  # integer class labels in one row
+        n_out = args.classes or int(np.max(Y)) + 1
+    net = Network([X.shape[0], *hidden_sizes, n_out], hidden=args.hidden, output=output,
                   init=args.init, dtype=args.dtype, seed=args.seed, backend=args.backend)
     train, dev, test = train_dev_test_split(X, Y, dev=args.dev, test=args.test, seed=args.seed)
     print(f"{net}; train/dev/test = {train[0].shape[1]}/{dev[0].shape[1]}/{test[0].shape[1]} examples")
-    history = net.fit(*train, learning_rate=args.lr, epochs=args.epochs, print_every=args.print_every)
+    history = net.fit(*train, learning_rate=args.lr, epochs=args.epochs, print_every=args.print_every,
+                      optimizer=args.optimizer, batch_size=args.batch_size, l2=args.l2,
+                      keep_prob=args.keep_prob, verbose=args.verbose,
+                      dev=dev if args.patience and dev[0].shape[1] else None, patience=args.patience)
     print(f"stopped: {history.stop_reason} after {history.iterations} iterations "
           f"in {history.times[-1] if history.times else 0:.2f} s")
     for name, (X_part, Y_part) in (("train", train), ("dev", dev), ("test", test)):
         if X_part.shape[1]:
             line = f"{name:5s} cost {net.cost(X_part, Y_part):.6f}"
-            if output == "sigmoid":
+            if output in ("sigmoid", "softmax"):
                 line += f", accuracy {net.accuracy(X_part, Y_part):.1%}"
             print(line)
-    if output == "sigmoid" and dev[0].shape[1]:
+    if output in ("sigmoid", "softmax") and dev[0].shape[1]:
         print(diagnose_network(net, train, dev))
     if args.save:
         net.save(args.save)
@@ -92,8 +104,8 @@ def _predict(args):
     net = load(args.model)
     X, _ = _load_data(args.data, 0, 0) if args.data in GENERATED else (None, None)
     if X is None:
-        table = np.loadtxt(args.data, delimiter=",", ndmin=2)
-        X = table[:, :net.layer_dims[0]].T
+        table = _read_csv(args.data)
+        X = table[:, :net.layer_dims[0]].T  # extra columns (labels) are ignored
     np.savetxt(args.out or sys.stdout, net.predict(X).T, delimiter=",", fmt="%.10g")
     return 0
 
@@ -122,7 +134,16 @@ def _parser():
                                     f"or one of {sorted(GENERATED)}")
     train.add_argument("--layers", default="", help="hidden layer sizes, e.g. 20,7,5")
     train.add_argument("--hidden", choices=ACTIVATION_NAMES, default="relu")
-    train.add_argument("--output", choices=ACTIVATION_NAMES, default=None)
+    train.add_argument("--output", choices=OUTPUT_NAMES, default=None,
+                       help="default: sigmoid, or linear for the regression set")
+    train.add_argument("--classes", type=int, default=None,
+                       help="softmax with integer labels: the number of classes (default: max label + 1)")
+    train.add_argument("--optimizer", choices=["gd", "momentum", "adam"], default="gd")
+    train.add_argument("--batch-size", type=int, default=None, help="default: full batch")
+    train.add_argument("--l2", type=float, default=0.0, help="L2 regularisation strength")
+    train.add_argument("--keep-prob", type=float, default=1.0, help="dropout keep probability")
+    train.add_argument("--patience", type=int, default=None, help="early stopping on the dev set")
+    train.add_argument("--verbose", type=int, choices=[0, 1, 2], default=0)
     train.add_argument("--init", choices=SCHEMES, default="he")
     train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     train.add_argument("--lr", type=float, default=0.0075)

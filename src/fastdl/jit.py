@@ -5,6 +5,7 @@ compiles each twice, for float64 and float32, as C callbacks (``numba.cfunc``) t
 the compiled engine calls through a function pointer inside its training iteration,
 and as numpy ufuncs that the numpy reference engine applies to arrays.
 """
+import inspect
 import re
 import warnings
 
@@ -43,8 +44,9 @@ class CustomActivation:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"name must be an identifier-like string; got {name!r}")
         for argument, value in (("function", function), ("derivative", derivative)):
-            if not callable(value):
-                raise TypeError(f"{argument} must be a Python function of one float; got {value!r}")
+            if not inspect.isfunction(value):
+                raise TypeError(f"{argument} must be a Python function of one float (a def or "
+                                f"lambda; wrap built-ins as lambda z: math.tanh(z)); got {value!r}")
         self.name = name
         self.function = function
         self.derivative = derivative
