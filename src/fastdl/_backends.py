@@ -23,7 +23,7 @@ def available_backends():
     for name in _PREFERENCE:
         try:
             _LOADERS[name]()
-        except ImportError:
+        except Exception:  # a missing build, or a stale one that fails as it loads
             continue
         names.append(name)
     return names
@@ -36,7 +36,7 @@ def engine_class(backend):
         return _LOADERS[available_backends()[0]]()
     try:
         return _LOADERS[backend]()
-    except ImportError as error:
+    except Exception as error:  # ImportError, or a stale build failing as it loads
         raise ImportError(
             f"backend={backend!r} is not available here ({error}); "
             f"available: {available_backends()}"

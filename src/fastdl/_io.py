@@ -50,7 +50,10 @@ def _corrupt(path, why):
 def _read(path):
     """The metadata dict and the parameter arrays stored in ``path``."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a plain .npy holds one array
+            raise ValueError(f"it holds a single {type(loaded).__name__}, not an .npz archive")
+        with loaded as archive:
             arrays = {key: archive[key] for key in archive.files}
     except FileNotFoundError:
         raise

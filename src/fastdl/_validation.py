@@ -60,7 +60,9 @@ def check_activation(argument, activation, *, output=False):
     if not output and activation in _activations.OUTPUT_ONLY:
         raise ValueError(f"{argument}={activation!r} is only valid for the output layer; "
                          f"hidden layers take one of {_activations.NAMES}")
-    return check_choice(argument, activation, _activations.OUTPUT_NAMES)
+    # Hidden layers are offered only the names they accept (no output-only softmax).
+    return check_choice(argument, activation,
+                        _activations.OUTPUT_NAMES if output else _activations.NAMES)
 
 
 def check_activations(activations, L, hidden, output):
@@ -196,7 +198,7 @@ def check_Y(Y, n_y, m, output, dtype):
     if outside.any():
         bad = np.argwhere(outside)[0]
         raise ValueError(
-            f"Y holds {Y[bad[0], bad[1]]!r} at [{bad[0]}, {bad[1]}], outside the range "
+            f"Y holds {float(Y[bad[0], bad[1]])!r} at [{bad[0]}, {bad[1]}], outside the range "
             f"[{low}, {high}] of the {output!r} output layer"
             + ("; use labels 0 and 1" if output == "sigmoid" else "")
         )

@@ -1,4 +1,5 @@
 """The notes' workflow around training: splitting data and reading bias and variance."""
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,9 @@ def recommended_split(m):
     big enough to compare models, so they hold 10,000 examples each until that falls
     under 1% (at m = 1e6: 98/1/1), and never less than 1%.
     """
+    if (isinstance(m, bool) or not isinstance(m, numbers.Real) or not 0 <= m < float("inf")
+            or m != int(m)):
+        raise ValueError(f"m must be a non-negative whole number of examples; got {m!r}")
     m = int(m)
     dev = min(0.2, max(0.01, 10_000 / m)) if m > 0 else 0.2
     return 1 - 2 * dev, dev, dev
