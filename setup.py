@@ -1,6 +1,9 @@
 """Builds the one compiled extension, fastdl._kernels; all metadata lives in pyproject.toml."""
 import os
+import platform
+import sys
 
+import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
@@ -16,11 +19,40 @@ directives = {
     "cdivision": True,
 }
 
+# The safe part of -ffast-math, at compile time only. Never link with -ffast-math (gcc
+# would add crtfastmath.o, which sets flush-to-zero for the whole Python process), and
+# never -ffinite-math-only (it deletes NaN/inf tests, and the divergence check relies on
+# them). What is kept lets loops vectorise: no errno from exp/log (-fno-math-errno), no
+# FP traps (-fno-trapping-math), and reassociation for the row sums
+# (-fassociative-math needs -fno-signed-zeros). The CPU-specific code comes from
+# target_clones in _fastmath.h, not from -march=native, so a wheel runs anywhere.
+MATH_FLAGS = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
+              "-fassociative-math", "-freciprocal-math"]
+GCC_LIKE = sys.platform != "win32"
+
+if DEBUG:
+    compile_args = ["-O0", "-g"]
+elif GCC_LIKE:
+    compile_args = ["-O3"] + MATH_FLAGS
+else:
+    compile_args = ["/O2"]
+
+macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"), ("FASTDL_DEBUG", "1" if DEBUG else "0")]
+# libmvec (glibc's vector exp/log1p/tanh) comes with libm on Linux x86-64.
+libraries = ["m"] if sys.platform.startswith("linux") else []
+if not (sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")):
+    macros.append(("FDL_NO_LIBMVEC", "1"))
+
 extensions = [
     Extension(
         "fastdl._kernels",
         ["src/fastdl/_kernels.pyx"],
-        extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3"],
+        depends=["src/fastdl/_fastmath.h", "src/fastdl/_workspace.pxi",
+                 "src/fastdl/_kernel_wrappers.pxi"],
+        include_dirs=[np.get_include(), "src/fastdl"],
+        define_macros=macros,
+        libraries=libraries,
+        extra_compile_args=compile_args,
     )
 ]
 

@@ -1,26 +1,288 @@
 # cython: language_level=3
-"""Compiled kernels for the "cython" backend (typed memoryviews, nogil, scipy's BLAS)."""
-from libc.math cimport exp
+"""Compiled kernels of the "cython" engine.
+
+Two layers, as in scikit-learn's ``_loss.pyx.tp``:
+
+* elementwise loops in ``_fastmath.h`` (bias + activation, dZ with db, the output
+  layer's cost with dZ[L]), compiled for AVX-512, AVX2 and baseline x86-64 and chosen
+  when the module loads; every matrix product goes through scipy's ``cython_blas``
+  (one BLAS for the whole engine: numpy's and scipy's OpenBLAS copies slow each other
+  down when their calls interleave);
+* :class:`Workspace`, which runs a whole training iteration (forward, cost, backward,
+  update of every layer) in ONE call without the GIL, on buffers allocated once.
+
+Layout: row-major ``(n, m)`` matrices, one example per column. BLAS is column-major,
+so a row-major product C = op(A) op(B) is computed as Cᵀ = op(B)ᵀ op(A)ᵀ by swapping
+the operands; an F-ordered X (a row-per-example array seen transposed) is the same
+memory with the transpose flag flipped, so it is never copied.
+
+The small ``def`` functions at the end expose each kernel alone, for the tests.
+No kernel validates its input: the Python layer has done that once.
+"""
+from libc.math cimport INFINITY
+from libc.string cimport memcpy
+from libc.stdlib cimport calloc, free
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
 
 ctypedef fused floating:
     float
     double
 
+cdef extern from *:
+    """
+    #ifndef FASTDL_DEBUG
+    #define FASTDL_DEBUG 0
+    #endif
+    """
+    int FASTDL_DEBUG
 
-cdef inline floating _sigmoid(floating z) noexcept nogil:
-    # Branch on the sign so exp never overflows.
-    cdef floating e
-    if z >= 0:
-        return 1 / (1 + exp(-z))
-    e = exp(z)
-    return e / (1 + e)
+cdef extern from "_fastmath.h" nogil:
+    enum:
+        FDL_LINEAR, FDL_SIGMOID, FDL_TANH, FDL_RELU, FDL_LEAKY_RELU, FDL_SOFTMAX, FDL_CUSTOM
+        FDL_HAVE_LIBMVEC
+    ctypedef double (*fdl_fn_d)(double) noexcept nogil
+    ctypedef float (*fdl_fn_f)(float) noexcept nogil
+    void fdl_forward_d(int, double, int, int, const double*, const double*, double*, double*,
+                       const double*, double*, fdl_fn_d)
+    void fdl_forward_f(int, float, int, int, const float*, const float*, float*, float*,
+                       const float*, float*, fdl_fn_f)
+    void fdl_backward_d(int, double, int, int, const double*, const double*, const double*,
+                        const double*, double*, double*, fdl_fn_d)
+    void fdl_backward_f(int, float, int, int, const float*, const float*, const float*,
+                        const float*, float*, float*, fdl_fn_f)
+    double fdl_softmax_d(int, int, const double*, const double*, const double*, Py_ssize_t,
+                         Py_ssize_t, double*, double*)
+    double fdl_softmax_f(int, int, const float*, const float*, const float*, Py_ssize_t,
+                         Py_ssize_t, float*, float*)
+    double fdl_output_d(int, double, int, int, const double*, const double*, const double*,
+                        Py_ssize_t, Py_ssize_t, double*, double*, fdl_fn_d, fdl_fn_d)
+    double fdl_output_f(int, float, int, int, const float*, const float*, const float*,
+                        Py_ssize_t, Py_ssize_t, float*, float*, fdl_fn_f, fdl_fn_f)
+    double fdl_sumsq_d(const double*, size_t)
+    double fdl_sumsq_f(const float*, size_t)
+    void fdl_axpy_update_d(double*, const double*, double, size_t)
+    void fdl_axpy_update_f(float*, const float*, float, size_t)
+
+# Which build this is: FASTDL_DEBUG=1 at build time turns Cython's bounds checks on.
+BOUNDSCHECK = bool(FASTDL_DEBUG)
+# Whether exp/log1p/tanh loops call libmvec's vector versions (glibc >= 2.35, x86-64).
+VECTOR_MATH = bool(FDL_HAVE_LIBMVEC)
+
+ACTIVATION_CODES = {"linear": FDL_LINEAR, "sigmoid": FDL_SIGMOID, "tanh": FDL_TANH,
+                    "relu": FDL_RELU, "leaky_relu": FDL_LEAKY_RELU, "softmax": FDL_SOFTMAX,
+                    "custom": FDL_CUSTOM}
+
+# What one call of Workspace.run does.
+cdef enum:
+    MODE_FORWARD = 0    # A[L] into `out`
+    MODE_COST = 1       # J
+    MODE_GRADIENTS = 2  # J, and dW, db into the workspace's gradient buffers
+    MODE_STEP = 3       # J, then (if J is accepted) backup copy and gradient-descent update
+FORWARD, COST, GRADIENTS, STEP = MODE_FORWARD, MODE_COST, MODE_GRADIENTS, MODE_STEP
 
 
-def sigmoid_forward(const floating[:, ::1] Z,  # IN
-                    floating[:, ::1] A):       # OUT
-    """A = σ(Z), elementwise."""
-    cdef Py_ssize_t i, j
-    with nogil:
-        for i in range(Z.shape[0]):
-            for j in range(Z.shape[1]):
-                A[i, j] = _sigmoid(Z[i, j])
+# -- typed dispatch to the C loops (one name for both precisions) ---------------------
+
+cdef inline void _forward(int act, floating slope, int n, int m, const floating* lin,
+                          const floating* b, floating* A, floating* Z, const floating* mask,
+                          floating* Am, void* g) noexcept nogil:
+    if floating is double:
+        fdl_forward_d(act, slope, n, m, lin, b, A, Z, mask, Am, <fdl_fn_d>g)
+    else:
+        fdl_forward_f(act, slope, n, m, lin, b, A, Z, mask, Am, <fdl_fn_f>g)
+
+
+cdef inline void _backward(int act, floating slope, int n, int m, const floating* dA,
+                           const floating* A, const floating* Z, const floating* mask,
+                           floating* dZ, floating* db, void* gprime) noexcept nogil:
+    if floating is double:
+        fdl_backward_d(act, slope, n, m, dA, A, Z, mask, dZ, db, <fdl_fn_d>gprime)
+    else:
+        fdl_backward_f(act, slope, n, m, dA, A, Z, mask, dZ, db, <fdl_fn_f>gprime)
+
+
+cdef inline double _softmax(int n, int m, const floating* lin, const floating* b,
+                            const floating* Y, Py_ssize_t ys0, Py_ssize_t ys1, floating* A,
+                            floating* dZ) noexcept nogil:
+    if floating is double:
+        return fdl_softmax_d(n, m, lin, b, Y, ys0, ys1, A, dZ)
+    else:
+        return fdl_softmax_f(n, m, lin, b, Y, ys0, ys1, A, dZ)
+
+
+cdef inline double _output(int act, floating slope, int n, int m, const floating* lin,
+                           const floating* b, const floating* Y, Py_ssize_t ys0, Py_ssize_t ys1,
+                           floating* dZ, floating* db, void* g, void* gprime) noexcept nogil:
+    if floating is double:
+        return fdl_output_d(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
+                            <fdl_fn_d>g, <fdl_fn_d>gprime)
+    else:
+        return fdl_output_f(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
+                            <fdl_fn_f>g, <fdl_fn_f>gprime)
+
+
+cdef inline double _sumsq(const floating* W, size_t size) noexcept nogil:
+    if floating is double:
+        return fdl_sumsq_d(W, size)
+    else:
+        return fdl_sumsq_f(W, size)
+
+
+cdef inline void _update(floating* theta, const floating* d, floating lr, size_t size) noexcept nogil:
+    if floating is double:
+        fdl_axpy_update_d(theta, d, lr, size)
+    else:
+        fdl_axpy_update_f(theta, d, lr, size)
+
+
+cdef inline void _gemm(bint trans_a, bint trans_b, int M, int N, int K, floating alpha,
+                       const floating* A, int lda, const floating* B, int ldb, floating beta,
+                       floating* C, int ldc) noexcept nogil:
+    """Row-major C (M×N) = alpha op(A) op(B) + beta C through column-major BLAS.
+
+    Row-major memory read column-major is the transpose, so compute
+    Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands and their dimensions, keep the flags.
+    """
+    cdef char* ta = b"T" if trans_a else b"N"
+    cdef char* tb = b"T" if trans_b else b"N"
+    if floating is double:
+        dgemm(tb, ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)
+    else:
+        sgemm(tb, ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
+
+
+cdef inline bint _accept(double J, double limit) noexcept nogil:
+    """Whether a cost allows the update: finite and at most ``limit``. NaN fails ``<=``,
+    which is why the build must never assume finite math (-ffinite-math-only)."""
+    return J <= limit and J - J == 0
+
+
+# -- the whole iteration --------------------------------------------------------------
+
+cdef struct Layer:
+    int n, n_prev, act
+    void* W           # parameters, owned by the Network, updated in place
+    void* b
+    void* W_save      # backup copies (NULL: no backup this call)
+    void* b_save
+    void* H           # (n, cap): W A_prev, then A in place
+    void* Z           # (n, cap): z, for custom activations only (their g' takes z)
+    void* D           # (n, cap): dA, then dZ in place
+    void* dW          # (n, n_prev): gradients mode only
+    void* db          # (n,): always; the update reads it after the cost check
+    void* mask        # this call's dropout mask (n, m), or NULL
+    void* Am          # (n, cap): A * mask, what the next layer reads under dropout
+    void* g           # custom activations: T (*)(T) for g and g'(z)
+    void* gprime
+
+
+cdef struct Call:
+    int mode, m, ldx
+    bint xt           # X is stored transposed (F order): flip the BLAS flag
+    void* X
+    void* Y
+    Py_ssize_t ys0, ys1
+    double lr, l2, limit
+    void* out
+    bint backup
+
+
+cdef inline void* _input_of(Layer* layers, int l, Call* c, int* ld, bint* trans) noexcept nogil:
+    """A[l−1] as layer l (0-based) reads it: X, or the previous layer's (masked) A."""
+    if l == 0:
+        ld[0], trans[0] = c.ldx, c.xt
+        return c.X
+    ld[0], trans[0] = c.m, False
+    if layers[l - 1].mask != NULL:
+        return layers[l - 1].Am
+    return layers[l - 1].H
+
+
+cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
+    """Forward, cost, backward and update for every layer; returns J (0 when predicting).
+
+    The update is folded into the dW GEMM: W := (1 − αλ/m) W − (α/m) dZ A_prevᵀ, with
+    beta carrying the L2 decay (1 without L2). dA_prev = Wᵀ dZ is computed first, from
+    the pre-update W, and there is no dA[0]. Nothing is updated before J is known and
+    found finite and within ``limit``, and the backup is copied just before.
+    """
+    cdef int l, m = c.m, ld
+    cdef bint trans
+    cdef Layer* lay
+    cdef const floating* P
+    cdef floating* out
+    cdef double J, reg = 0
+    for l in range(L):
+        lay = &layers[l]
+        P = <floating*>_input_of(layers, l, c, &ld, &trans)
+        _gemm[floating](False, trans, lay.n, m, lay.n_prev, 1, <floating*>lay.W, lay.n_prev,
+                        P, ld, 0, <floating*>lay.H, m)
+        if l == L - 1 and c.mode != MODE_FORWARD:
+            break
+        out = <floating*>c.out if l == L - 1 else <floating*>lay.H
+        if lay.act == FDL_SOFTMAX:
+            _softmax[floating](lay.n, m, <floating*>lay.H, <floating*>lay.b, NULL, 0, 0, out, NULL)
+        else:
+            _forward[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b, out,
+                               <floating*>lay.Z if l < L - 1 else NULL,
+                               <floating*>lay.mask, <floating*>lay.Am, lay.g)
+    if c.mode == MODE_FORWARD:
+        return 0
+    lay = &layers[L - 1]
+    J = _output[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b,
+                          <floating*>c.Y, c.ys0, c.ys1, <floating*>lay.D, <floating*>lay.db,
+                          lay.g, lay.gprime)
+    if c.l2 != 0:
+        for l in range(L):
+            reg += _sumsq[floating](<floating*>layers[l].W, <size_t>layers[l].n * layers[l].n_prev)
+        J += c.l2 / (2.0 * m) * reg
+    if c.mode == MODE_COST or (c.mode == MODE_STEP and not _accept(J, c.limit)):
+        return J
+    if c.mode == MODE_STEP and c.backup:
+        for l in range(L):
+            lay = &layers[l]
+            memcpy(lay.W_save, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
+            memcpy(lay.b_save, lay.b, <size_t>lay.n * sizeof(floating))
+    _backward_pass[floating](slope, layers, L, c)
+    return J
+
+
+cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
+    """dZ[L] and db[L] are ready; walk down the layers (see :func:`_iterate`)."""
+    cdef int l, m = c.m, ld
+    cdef bint trans
+    cdef Layer* lay
+    cdef const floating* P
+    cdef floating beta
+    for l in range(L - 1, -1, -1):
+        lay = &layers[l]
+        if l < L - 1:
+            # D holds dA[l] = W[l+1]ᵀ dZ[l+1]; turn it into dZ[l], db[l] in one pass.
+            _backward[floating](lay.act, slope, lay.n, m, <floating*>lay.D, <floating*>lay.H,
+                                <floating*>lay.Z, <floating*>lay.mask, <floating*>lay.D,
+                                <floating*>lay.db, lay.gprime)
+        P = <floating*>_input_of(layers, l, c, &ld, &trans)
+        if l > 0:
+            _gemm[floating](True, False, lay.n_prev, m, lay.n, 1, <floating*>lay.W, lay.n_prev,
+                            <floating*>lay.D, m, 0, <floating*>layers[l - 1].D, m)
+        if c.mode == MODE_STEP:
+            _gemm[floating](False, not trans, lay.n, lay.n_prev, m, <floating>(-c.lr / m),
+                            <floating*>lay.D, m, P, ld, <floating>(1 - c.lr * c.l2 / m),
+                            <floating*>lay.W, lay.n_prev)
+            _update[floating](<floating*>lay.b, <floating*>lay.db, <floating>c.lr, lay.n)
+        else:
+            beta = 0
+            if c.l2 != 0:  # dW = (1/m) dZ A_prevᵀ + (λ/m) W: W copied in, scaled by beta
+                memcpy(lay.dW, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
+                beta = <floating>(c.l2 / m)
+            _gemm[floating](False, not trans, lay.n, lay.n_prev, m, <floating>(1.0 / m),
+                            <floating*>lay.D, m, P, ld, beta, <floating*>lay.dW, lay.n_prev)
+
+
+include "_workspace.pxi"
+include "_kernel_wrappers.pxi"

@@ -6,6 +6,7 @@ favours obviousness over speed: it allocates freely and caches (A_prev, W, b, Z)
 import numpy as np
 
 from ._losses import COSTS, OUTPUT_DELTAS
+from ._optimizers import guarded_apply
 from .activations import resolve
 
 
@@ -124,12 +125,4 @@ class NumpyEngine:
         restore ``backup``, which holds the parameters of the last iteration that passed.
         """
         J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
-        if not J <= limit:  # also true for NaN
-            return J
-        if backup is not None:
-            for (W, b), (W_saved, b_saved) in zip(params, backup):
-                np.copyto(W_saved, W)
-                np.copyto(b_saved, b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            optimizer.apply(params, grads)
-        return J
+        return guarded_apply(optimizer, params, grads, J, limit, backup)

@@ -25,6 +25,23 @@ class Optimizer:
         raise NotImplementedError
 
 
+def guarded_apply(optimizer, params, grads, J, limit, backup=None):
+    """Apply one update unless J is NaN, infinite or above ``limit``; returns J.
+
+    A refused update leaves the parameters as they were, so the caller can restore
+    ``backup``, which this copies the parameters into before each accepted update.
+    """
+    if not (np.isfinite(J) and J <= limit):  # NaN and +inf too (inf <= inf holds)
+        return J
+    if backup is not None:
+        for (W, b), (W_saved, b_saved) in zip(params, backup):
+            np.copyto(W_saved, W)
+            np.copyto(b_saved, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        optimizer.apply(params, grads)
+    return J
+
+
 class GradientDescent(Optimizer):
     """Plain gradient descent: W := W − α dW, b := b − α db."""
 

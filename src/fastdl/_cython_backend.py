@@ -1,0 +1,87 @@
+"""The compiled engine: the interface of :class:`~fastdl._numpy_backend.NumpyEngine`,
+with each call (a whole training iteration, or a prediction) one call into native code.
+
+The engine owns one :class:`fastdl._kernels.Workspace`: every buffer a forward and a
+backward pass need, sized for the largest batch seen so far and reused for any batch
+up to that size (mini-batches, a last smaller batch, a dev set). All matrix products
+go through scipy's BLAS, none through numpy's, so the two OpenBLAS copies never
+interleave. Gradient descent is fused into the compiled iteration; other optimizers
+get the compiled gradients and apply their own (numpy) update until they have kernels.
+"""
+import numpy as np
+
+from ._optimizers import GradientDescent, guarded_apply
+
+try:
+    from . import _kernels
+except ImportError as error:  # pragma: no cover - depends on the build
+    raise ImportError(
+        f"fastdl's compiled kernels are not built ({error}); reinstall with "
+        f"`pip install .` (or `python setup.py build_ext --inplace` in a source tree), "
+        f"or use backend='numpy'"
+    ) from error
+
+_CODES = _kernels.ACTIVATION_CODES
+
+
+class CythonEngine:
+    """One engine per network: forward, cost, gradients and a training step, compiled.
+
+    Not thread-safe: an engine's buffers serve one call at a time (give each thread its
+    own network). Arrays returned by :meth:`gradients` are the engine's buffers, valid
+    until its next call.
+    """
+
+    name = "cython"
+
+    def __init__(self, spec):
+        self.spec = spec
+        codes, functions = [], []
+        for activation in spec.activations:
+            if isinstance(activation, str):
+                codes.append(_CODES[activation])
+                functions.append((0, 0))
+            else:  # a fastdl.jit.CustomActivation: g and g'(z) as C function pointers
+                codes.append(_CODES["custom"])
+                functions.append(activation.addresses(spec.dtype))
+        self._codes, self._functions = codes, functions
+        self._workspace = None
+
+    def _workspace_for(self, m):
+        """The workspace, grown (never shrunk) to hold a batch of ``m`` examples."""
+        ws = self._workspace
+        if ws is None or ws.capacity < m:
+            spec = self.spec
+            ws = self._workspace = _kernels.Workspace(
+                spec.layer_dims, self._codes, spec.leaky_slope, spec.dtype, m, self._functions)
+        return ws
+
+    def forward(self, params, X):
+        """A[L] for X, shape ``(n[L], m)``, a new array."""
+        m = X.shape[1]
+        out = np.empty((self.spec.layer_dims[-1], m), dtype=self.spec.dtype)
+        self._workspace_for(m).run(params, X, None, _kernels.FORWARD, out=out)
+        return out
+
+    def cost(self, params, X, Y, *, l2=0.0, masks=None):
+        """J (plus the L2 term when ``l2`` > 0)."""
+        return self._workspace_for(X.shape[1]).run(params, X, Y, _kernels.COST,
+                                                   l2=l2, masks=masks)
+
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None):
+        """``(J, [(dW1, db1), ...])``; the arrays are the engine's buffers."""
+        ws = self._workspace_for(X.shape[1])
+        J = ws.run(params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
+        return J, ws.grads
+
+    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf):
+        """One training iteration; returns J before the update.
+
+        When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
+        which holds the parameters of the last iteration that passed, is left alone).
+        """
+        if type(optimizer) is GradientDescent:
+            return self._workspace_for(X.shape[1]).run(
+                params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks, limit, backup)
+        J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
+        return guarded_apply(optimizer, params, grads, J, limit, backup)

@@ -1,0 +1,290 @@
+/* Elementwise loops of the "cython" engine, in C so that each can be compiled several
+ * times for different CPUs (gcc function multiversioning picks the widest one this
+ * CPU runs, once, when the module loads: AVX-512, AVX2 or the baseline x86-64).
+ *
+ * Layout: every matrix is row-major (n, m) with leading dimension m, one example per
+ * column, except Y, which is read through its two strides (any order).
+ *
+ * Transcendentals: with glibc >= 2.35 on x86-64, exp/log1p/tanh are declared as SIMD
+ * functions so the vectoriser calls libmvec's vector versions (<= 4 ulp). We do not
+ * use -ffast-math for this (it would also assume no NaN/inf, and the non-finite cost
+ * check must keep working); the declarations below are what -ffast-math would add.
+ *
+ * The file instantiates itself twice, for double (suffix _d) and float (suffix _f).
+ */
+#ifndef FDL_TEMPLATE
+#ifndef FDL_FASTMATH_H
+#define FDL_FASTMATH_H
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Activation codes, shared with _kernels.pyx. */
+enum { FDL_LINEAR = 0, FDL_SIGMOID = 1, FDL_TANH = 2, FDL_RELU = 3, FDL_LEAKY_RELU = 4,
+       FDL_SOFTMAX = 5, FDL_CUSTOM = 6 };
+
+typedef double (*fdl_fn_d)(double);
+typedef float (*fdl_fn_f)(float);
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(FDL_NO_MULTIVERSION)
+#define FDL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FDL_CLONES
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
+    && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)) && !defined(FDL_NO_LIBMVEC)
+#define FDL_SIMD __attribute__((__simd__("notinbranch")))
+FDL_SIMD extern double exp(double);
+FDL_SIMD extern double log1p(double);
+FDL_SIMD extern double tanh(double);
+FDL_SIMD extern float expf(float);
+FDL_SIMD extern float log1pf(float);
+FDL_SIMD extern float tanhf(float);
+#define FDL_HAVE_LIBMVEC 1
+#else
+#define FDL_HAVE_LIBMVEC 0
+#endif
+
+/* ivdep: an output may be the very buffer its input came from (same index), which is
+ * safe for elementwise loops but makes the vectoriser add alias checks otherwise. */
+#define FDL_IVDEP _Pragma("GCC ivdep")
+
+#define FDL_TEMPLATE
+#define T double
+#define S(name) name##_d
+#define EXP exp
+#define LOG1P log1p
+#define LOG log
+#define TANH tanh
+#define FABS fabs
+#include "_fastmath.h"
+#undef T
+#undef S
+#undef EXP
+#undef LOG1P
+#undef LOG
+#undef TANH
+#undef FABS
+
+#define T float
+#define S(name) name##_f
+#define EXP expf
+#define LOG1P log1pf
+#define LOG logf
+#define TANH tanhf
+#define FABS fabsf
+#include "_fastmath.h"
+#undef T
+#undef S
+#undef EXP
+#undef LOG1P
+#undef LOG
+#undef TANH
+#undef FABS
+#undef FDL_TEMPLATE
+
+#endif /* FDL_FASTMATH_H */
+#else  /* FDL_TEMPLATE: the body, once per type T */
+
+/* A = g(lin + b) for one of the elementwise activations; Z = lin + b is kept only for
+ * custom activations (their g' is given in terms of z; Z may be NULL when predicting). With a dropout mask,
+ * Am = A * mask is what the next layer reads, while A stays unmasked for g'.
+ * lin and A may be the same buffer. */
+static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *lin,
+                                      const T *b, T *A, T *Z, const T *mask, T *Am,
+                                      S(fdl_fn) g) {
+    for (int i = 0; i < n; i++) {
+        const T *x = lin + (size_t)i * m;
+        T *a = A + (size_t)i * m;
+        const T bi = b[i];
+        switch (act) {
+        case FDL_SIGMOID:
+            /* Branch on the sign: exp only ever sees -|z| <= 0, so it never overflows. */
+            FDL_IVDEP for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, e = EXP(-FABS(z));
+                a[j] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+            }
+            break;
+        case FDL_TANH:
+            FDL_IVDEP for (int j = 0; j < m; j++) a[j] = TANH(x[j] + bi);
+            break;
+        case FDL_RELU:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T z = x[j] + bi; a[j] = z > 0 ? z : 0; }
+            break;
+        case FDL_LEAKY_RELU:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T z = x[j] + bi; a[j] = z > 0 ? z : z * slope; }
+            break;
+        case FDL_CUSTOM:
+            if (Z) {
+                T *zr = Z + (size_t)i * m;
+                for (int j = 0; j < m; j++) { T z = x[j] + bi; zr[j] = z; a[j] = g(z); }
+            } else {
+                for (int j = 0; j < m; j++) a[j] = g(x[j] + bi);
+            }
+            break;
+        default: /* linear */
+            FDL_IVDEP for (int j = 0; j < m; j++) a[j] = x[j] + bi;
+        }
+        if (mask) {
+            const T *d = mask + (size_t)i * m;
+            T *am = Am + (size_t)i * m;
+            for (int j = 0; j < m; j++) am[j] = a[j] * d[j];
+        }
+    }
+}
+
+/* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m) rowsum(dZ), in one pass.
+ * g' comes from the stored output A where it can: σ' = A(1 − A), tanh' = 1 − A²,
+ * ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when z > 0, as slope >= 0);
+ * a custom activation's g' takes the kept Z. dZ may be the buffer dA. */
+static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int m, const T *dA,
+                                       const T *A, const T *Z, const T *mask, T *dZ, T *db,
+                                       S(fdl_fn) gprime) {
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * m;
+        const T *da = dA + o, *a = A + o;
+        T *dz = dZ + o;
+        T s = 0;
+        if (mask) {
+            const T *d = mask + o;
+            FDL_IVDEP for (int j = 0; j < m; j++) dz[j] = da[j] * d[j];
+            da = dz;
+        }
+        switch (act) {
+        case FDL_SIGMOID:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j] * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
+            break;
+        case FDL_TANH:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j] * (1 - a[j] * a[j]); dz[j] = v; s += v; }
+            break;
+        case FDL_RELU:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T v = a[j] > 0 ? da[j] : 0; dz[j] = v; s += v; }
+            break;
+        case FDL_LEAKY_RELU:
+            FDL_IVDEP for (int j = 0; j < m; j++) { T v = a[j] > 0 ? da[j] : da[j] * slope; dz[j] = v; s += v; }
+            break;
+        case FDL_CUSTOM: {
+            const T *z = Z + o;
+            for (int j = 0; j < m; j++) { T v = da[j] * gprime(z[j]); dz[j] = v; s += v; }
+            break;
+        }
+        default: /* linear */
+            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j]; dz[j] = v; s += v; }
+        }
+        db[i] = s / m;
+    }
+}
+
+/* Softmax over each column of z = lin + b (rows are classes); the column maximum is
+ * subtracted first so every exponent is <= 0. Writes A and, with Y, dZ = A − Y (the
+ * collapsed gradient of categorical cross-entropy) and returns Σ −Y log A, with log A
+ * taken from the stable log-softmax z − max − log Σ e^(z − max). */
+static double S(fdl_softmax)(int n, int m, const T *lin, const T *b, const T *Y,
+                             ptrdiff_t ys0, ptrdiff_t ys1, T *A, T *dZ) {
+    double total = 0;
+    for (int j = 0; j < m; j++) {
+        T zmax = lin[j] + b[0], sum = 0;
+        for (int i = 1; i < n; i++) { T z = lin[(size_t)i * m + j] + b[i]; zmax = z > zmax ? z : zmax; }
+        for (int i = 0; i < n; i++) sum += EXP(lin[(size_t)i * m + j] + b[i] - zmax);
+        T log_sum = LOG(sum);
+        for (int i = 0; i < n; i++) {
+            size_t k = (size_t)i * m + j;
+            T shifted = lin[k] + b[i] - zmax, a = EXP(shifted) / sum;
+            if (A) A[k] = a;
+            if (Y) {
+                T y = Y[i * ys0 + j * ys1];
+                total -= (double)(y * (shifted - log_sum));
+                if (dZ) dZ[k] = a - y;
+            }
+        }
+    }
+    return total;
+}
+
+/* The output layer in one pass over z = lin + b: the cost J, dZ[L] and
+ * db[L] = (1/m) rowsum(dZ[L]) (A[L] itself is not stored: prediction uses fdl_forward).
+ * A sigmoid output uses cross-entropy from z, max(z, 0) − z·y + log1p(e^(−|z|)), which
+ * never takes log(0), and dZ = A − Y; any other elementwise output uses
+ * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses are summed in double. */
+static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *lin,
+                                       const T *b, const T *Y, ptrdiff_t ys0, ptrdiff_t ys1,
+                                       T *dZ, T *db, S(fdl_fn) g, S(fdl_fn) gprime) {
+    double total = 0;
+    if (act == FDL_SOFTMAX) total = S(fdl_softmax)(n, m, lin, b, Y, ys0, ys1, NULL, dZ);
+    for (int i = 0; i < n && act != FDL_SOFTMAX; i++) {
+        size_t o = (size_t)i * m;
+        const T *x = lin + o, *y = Y + i * ys0;
+        T *dz = dZ + o;
+        const T bi = b[i];
+        double row = 0;
+        switch (act) {
+        case FDL_SIGMOID:
+            for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, yj = y[j * ys1], e = EXP(-FABS(z));
+                T a = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+                row += (double)((z > 0 ? z : 0) - z * yj + LOG1P(e));
+                dz[j] = a - yj;
+            }
+            break;
+        case FDL_TANH:
+            for (int j = 0; j < m; j++) {
+                T a = TANH(x[j] + bi), d = a - y[j * ys1];
+                row += (double)(d * d);
+                dz[j] = d * (1 - a * a);
+            }
+            break;
+        case FDL_RELU:
+            for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, d = (z > 0 ? z : 0) - y[j * ys1];
+                row += (double)(d * d);
+                dz[j] = z > 0 ? d : 0;
+            }
+            break;
+        case FDL_LEAKY_RELU:
+            for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, d = (z > 0 ? z : z * slope) - y[j * ys1];
+                row += (double)(d * d);
+                dz[j] = z > 0 ? d : d * slope;
+            }
+            break;
+        case FDL_CUSTOM:
+            for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, d = g(z) - y[j * ys1];
+                row += (double)(d * d);
+                dz[j] = d * gprime(z);
+            }
+            break;
+        default: /* linear */
+            for (int j = 0; j < m; j++) {
+                T d = x[j] + bi - y[j * ys1];
+                row += (double)(d * d);
+                dz[j] = d;
+            }
+        }
+        total += act == FDL_SIGMOID ? row : row / 2;
+    }
+    for (int i = 0; i < n; i++) {
+        const T *dz = dZ + (size_t)i * m;
+        T s = 0;
+        for (int j = 0; j < m; j++) s += dz[j];
+        db[i] = s / m;
+    }
+    return total / m;
+}
+
+/* Σ W², in double: the L2 term of the cost. */
+static FDL_CLONES double S(fdl_sumsq)(const T *W, size_t size) {
+    double s = 0;
+    for (size_t k = 0; k < size; k++) s += (double)W[k] * (double)W[k];
+    return s;
+}
+
+/* theta := theta − lr·d, the gradient-descent update for a bias (or an unfused W). */
+static FDL_CLONES void S(fdl_axpy_update)(T *theta, const T *d, T lr, size_t size) {
+    for (size_t k = 0; k < size; k++) theta[k] -= lr * d[k];
+}
+
+#endif /* FDL_TEMPLATE */

@@ -1,0 +1,85 @@
+# Included by _kernels.pyx: each kernel alone, callable from Python, for the tests.
+# The training engine does not use these (a call per kernel loses on small networks);
+# they run the very same C loops and BLAS calls as Workspace.run.
+
+
+def gemm(bint trans_a, bint trans_b, double alpha,
+         const floating[:, ::1] A,    # IN
+         const floating[:, ::1] B,    # IN
+         double beta,
+         floating[:, ::1] C):         # IN/OUT
+    """C := alpha op(A) op(B) + beta C for row-major arrays, through scipy's BLAS."""
+    cdef int K = A.shape[0] if trans_a else A.shape[1]
+    with nogil:
+        _gemm[floating](trans_a, trans_b, C.shape[0], C.shape[1], K, <floating>alpha,
+                        &A[0, 0], A.shape[1], &B[0, 0], B.shape[1], <floating>beta,
+                        &C[0, 0], C.shape[1])
+
+
+def activation_forward(int act,
+                       const floating[:, ::1] lin,  # IN: W A_prev
+                       const floating[:, ::1] b,    # IN: (n, 1)
+                       floating[:, ::1] A,          # OUT: g(lin + b); may be lin itself
+                       double slope=0.01, size_t g=0):
+    """A = g(lin + b): the bias and the activation in one pass (``g``: a custom
+    activation's C function pointer, for ``act == ACTIVATION_CODES['custom']``)."""
+    with nogil:
+        _forward[floating](act, <floating>slope, A.shape[0], A.shape[1], &lin[0, 0], &b[0, 0],
+                           &A[0, 0], NULL, NULL, NULL, <void*>g)
+
+
+def activation_backward(int act,
+                        const floating[:, ::1] dA,  # IN
+                        const floating[:, ::1] A,   # IN: g(Z), from which g' is computed
+                        floating[:, ::1] dZ,        # OUT: dA * g'(Z); may be dA itself
+                        floating[:, ::1] db,        # OUT: (1/m) rowsum(dZ), (n, 1)
+                        double slope=0.01):
+    """dZ = dA * g'(Z) and db = (1/m) Σ_rows dZ in one pass, g' taken from A."""
+    with nogil:
+        _backward[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], &dA[0, 0], &A[0, 0],
+                            NULL, NULL, &dZ[0, 0], &db[0, 0], NULL)
+
+
+def output_layer(int act,
+                 const floating[:, ::1] lin,  # IN: W[L] A[L−1]
+                 const floating[:, ::1] b,    # IN: (n, 1)
+                 const floating[:, :] Y,      # IN: any order
+                 floating[:, ::1] dZ,         # OUT: dZ[L]
+                 floating[:, ::1] db,         # OUT: (1/m) rowsum(dZ[L])
+                 double slope=0.01):
+    """J, with dZ[L] and db[L], from z = lin + b in one pass (cross-entropy for a
+    sigmoid output, categorical cross-entropy for softmax, else (1/2m) Σ (A − Y)²)."""
+    cdef double J
+    cdef Py_ssize_t ys0 = Y.strides[0] // sizeof(floating), ys1 = Y.strides[1] // sizeof(floating)
+    with nogil:
+        J = _output[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], &lin[0, 0],
+                              &b[0, 0], &Y[0, 0], ys0, ys1, &dZ[0, 0], &db[0, 0], NULL, NULL)
+    return J
+
+
+def softmax(const floating[:, ::1] lin,  # IN
+            const floating[:, ::1] b,    # IN: (n, 1)
+            floating[:, ::1] A):         # OUT: column-wise softmax of lin + b
+    """A = softmax(lin + b) over each column (the stable form: the maximum subtracted)."""
+    with nogil:
+        _softmax[floating](A.shape[0], A.shape[1], &lin[0, 0], &b[0, 0], NULL, 0, 0, &A[0, 0], NULL)
+
+
+def sum_of_squares(const floating[:, ::1] W):  # IN
+    """Σ W², accumulated in double (the L2 term of the cost)."""
+    return _sumsq[floating](&W[0, 0], W.shape[0] * W.shape[1])
+
+
+def gd_update(floating[:, ::1] theta,      # IN/OUT
+              const floating[:, ::1] d,    # IN
+              double learning_rate):
+    """theta := theta − α d, in place."""
+    with nogil:
+        _update[floating](&theta[0, 0], &d[0, 0], <floating>learning_rate,
+                          theta.shape[0] * theta.shape[1])
+
+
+def accepts_cost(double J, double limit=INFINITY):
+    """Whether the compiled iteration would apply an update after cost ``J``: False for
+    NaN, ±inf and anything above ``limit``. Tests that the build kept IEEE semantics."""
+    return _accept(J, limit)

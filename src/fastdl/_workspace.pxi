@@ -1,0 +1,162 @@
+# Included by _kernels.pyx: the buffers of one network and the call into _iterate.
+
+
+cdef bint _matrix_layout(cnp.ndarray X, Call* c):
+    """Point ``c`` at X (n_x, m) for BLAS without a copy: row-major with leading dimension
+    ``ldx``, or column-major (F order) read as its transpose. False for other strides."""
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
+    cdef Py_ssize_t rows = cnp.PyArray_DIMS(X)[0], cols = cnp.PyArray_DIMS(X)[1]
+    cdef Py_ssize_t s0 = cnp.PyArray_STRIDES(X)[0], s1 = cnp.PyArray_STRIDES(X)[1]
+    c.X = cnp.PyArray_DATA(X)
+    if (s1 == item or cols == 1) and (rows == 1 or (s0 > 0 and s0 % item == 0 and s0 // item >= cols)):
+        c.xt = False
+        c.ldx = <int>(s0 // item if rows > 1 else cols)
+        return True
+    if (s0 == item or rows == 1) and (cols == 1 or (s1 > 0 and s1 % item == 0 and s1 // item >= rows)):
+        c.xt = True
+        c.ldx = <int>(s1 // item if cols > 1 else rows)
+        return True
+    return False
+
+
+cdef class Workspace:
+    """The buffers of one network for batches of up to ``capacity`` examples, and the
+    C table of per-layer pointers that :meth:`run` hands to the compiled iteration.
+
+    Built once per (network, batch size) and reused: a call with m <= capacity uses the
+    first n·m entries of each buffer (so a last, smaller mini-batch needs nothing new).
+    Training buffers (dA/dZ), dropout buffers and gradient buffers are allocated on first
+    use. Parameters and backups are bound by identity: the table is rebuilt only when the
+    list holds different array objects (the bound ones are kept alive, so an identity
+    match can never be a recycled address). Not thread-safe: one caller at a time.
+    """
+
+    cdef Layer* layers
+    cdef readonly int L, capacity
+    cdef bint is_double
+    cdef double slope
+    cdef object dtype
+    cdef list _keep       # every array the table points into
+    cdef list _bound      # [W1, b1, W2, b2, ...] the table's W, b point at
+    cdef list _bound_backup
+    cdef list _db         # db[l] arrays, (n[l], 1)
+    cdef bint _training, _masked
+    cdef readonly list grads
+
+    def __cinit__(self, layer_dims, codes, double slope, dtype, int capacity, functions=None):
+        cdef int l
+        self.L = len(layer_dims) - 1
+        self.layers = <Layer*>calloc(self.L, sizeof(Layer))
+        if self.layers == NULL:
+            raise MemoryError()
+        self.capacity, self.slope, self.dtype = capacity, slope, np.dtype(dtype)
+        self.is_double = self.dtype == np.float64
+        self._keep, self._bound, self._bound_backup = [], [None] * 2 * self.L, [None] * 2 * self.L
+        self.grads, self._db = None, []
+        for l in range(self.L):
+            lay = &self.layers[l]
+            lay.n, lay.n_prev, lay.act = layer_dims[l + 1], layer_dims[l], codes[l]
+            lay.H = self._buffer((lay.n, capacity))
+            lay.db = self._buffer((lay.n, 1))
+            self._db.append(self._keep[len(self._keep) - 1])
+            if lay.act == FDL_CUSTOM:
+                lay.g, lay.gprime = <void*><size_t>functions[l][0], <void*><size_t>functions[l][1]
+                lay.Z = self._buffer((lay.n, capacity))
+
+    def __dealloc__(self):
+        free(self.layers)
+
+    cdef void* _buffer(self, shape):
+        array = np.empty(shape, dtype=self.dtype)
+        self._keep.append(array)
+        return cnp.PyArray_DATA(array)
+
+    cdef _start_training(self):
+        for l in range(self.L):
+            self.layers[l].D = self._buffer((self.layers[l].n, self.capacity))
+        self._training = True
+
+    cdef _gradient_buffers(self):
+        self.grads = []
+        for l in range(self.L):
+            lay = &self.layers[l]
+            dW = np.empty((lay.n, lay.n_prev), dtype=self.dtype)
+            self._keep.append(dW)
+            lay.dW = cnp.PyArray_DATA(dW)
+            self.grads.append((dW, self._db[l]))
+
+    cdef int _bind(self, params, list bound, bint backup) except -1:
+        """Point the table at the (W, b) arrays in ``params`` if they are new objects."""
+        cdef int l
+        for l in range(self.L):
+            W, b = params[l]
+            if W is bound[2 * l] and b is bound[2 * l + 1]:
+                continue
+            bound[2 * l], bound[2 * l + 1] = W, b
+            if backup:
+                self.layers[l].W_save = cnp.PyArray_DATA(W)
+                self.layers[l].b_save = cnp.PyArray_DATA(b)
+            else:
+                self.layers[l].W = cnp.PyArray_DATA(W)
+                self.layers[l].b = cnp.PyArray_DATA(b)
+        return 0
+
+    cdef list _bind_masks(self, masks):
+        """Point each hidden layer at its dropout mask (or NULL); returns what to keep alive."""
+        cdef int l
+        kept = []
+        self._masked = masks is not None
+        for l in range(self.L - 1):
+            mask = masks[l] if masks is not None and l < len(masks) else None
+            if mask is None:
+                self.layers[l].mask = NULL
+                continue
+            mask = np.ascontiguousarray(mask, dtype=self.dtype)
+            kept.append(mask)
+            if self.layers[l].Am == NULL:
+                self.layers[l].Am = self._buffer((self.layers[l].n, self.capacity))
+            self.layers[l].mask = cnp.PyArray_DATA(mask)
+        return kept
+
+    def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
+            double limit=INFINITY, backup=None, out=None):
+        """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
+        gradients in :attr:`grads` (MODE_GRADIENTS), or J and a gradient-descent step
+        with learning rate ``lr`` (MODE_STEP). Returns J (0.0 when predicting)."""
+        cdef Call c
+        cdef double J
+        cdef cnp.ndarray Xa = X
+        cdef cnp.ndarray Ya
+        cdef Py_ssize_t item
+        if not _matrix_layout(Xa, &c):
+            Xa = np.ascontiguousarray(Xa)
+            _matrix_layout(Xa, &c)
+        c.m, c.mode, c.lr, c.l2, c.limit = <int>cnp.PyArray_DIMS(Xa)[1], mode, lr, l2, limit
+        self._bind(params, self._bound, False)
+        c.out = c.Y = NULL
+        c.backup = False
+        c.ys0 = c.ys1 = 0
+        if mode == MODE_FORWARD:
+            c.out = cnp.PyArray_DATA(out)
+        else:
+            Ya = Y
+            item = cnp.PyArray_ITEMSIZE(Ya)
+            if cnp.PyArray_STRIDES(Ya)[0] % item or cnp.PyArray_STRIDES(Ya)[1] % item:
+                Ya = np.ascontiguousarray(Ya)
+            c.Y = cnp.PyArray_DATA(Ya)
+            c.ys0, c.ys1 = cnp.PyArray_STRIDES(Ya)[0] // item, cnp.PyArray_STRIDES(Ya)[1] // item
+            if not self._training:
+                self._start_training()
+            if mode == MODE_GRADIENTS and self.grads is None:
+                self._gradient_buffers()
+            if mode == MODE_STEP and backup is not None:
+                self._bind(backup, self._bound_backup, True)
+                c.backup = True
+        kept = self._bind_masks(masks) if (masks is not None or self._masked) else None
+        if self.is_double:
+            with nogil:
+                J = _iterate[double](self.slope, self.layers, self.L, &c)
+        else:
+            with nogil:
+                J = _iterate[float](<float>self.slope, self.layers, self.L, &c)
+        return J

@@ -1,0 +1,288 @@
+"""The compiled engine against the numpy reference engine, case by case."""
+import numpy as np
+import pytest
+
+pytest.importorskip("fastdl._kernels", reason="the compiled kernels are not built")
+
+import fastdl  # noqa: E402
+from fastdl._cython_backend import CythonEngine  # noqa: E402
+from fastdl._numpy_backend import NumpyEngine  # noqa: E402
+from fastdl._optimizers import Adam, GradientDescent, Momentum  # noqa: E402
+
+NAMES = ["leaky_relu", "linear", "relu", "sigmoid", "tanh"]
+DTYPES = [np.float32, np.float64]
+LAYOUTS = ["C", "F"]
+# Same formulas, so only rounding differs: BLAS blocking, libmvec's exp/tanh (<= 4 ulp)
+# and the order of sums. float64 agrees to ~1e-14 after 10 steps, float32 to ~1e-6.
+RTOL = {np.float64: 1e-10, np.float32: 1e-4}
+# atol, relative to the largest entry: entries that are sums over examples or units
+# (db, dW, a cost near 0) can cancel to almost nothing while keeping the absolute
+# rounding error of the terms that cancelled, which is ~eps × the largest term.
+ATOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+def _close(actual, expected, dtype, what=""):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype], atol=ATOL[dtype] * scale,
+                               err_msg=what)
+
+
+def _labels(rng, output, shape, dtype):
+    if output == "sigmoid":
+        return (rng.random(shape) > 0.5).astype(dtype)
+    if output == "tanh":
+        return rng.uniform(-0.9, 0.9, shape).astype(dtype)
+    if output == "relu":
+        return rng.random(shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _engines(dims, activations, dtype, seed=3):
+    net = fastdl.Network(dims, activations, dtype=dtype, seed=seed, init="xavier", backend="numpy")
+    spec = net._spec
+    return NumpyEngine(spec), CythonEngine(spec), net._params
+
+
+def _copy(params):
+    return [(W.copy(), b.copy()) for W, b in params]
+
+
+def _layout(X, layout, tmp_path):
+    if layout == "F":
+        return np.asfortranarray(X)
+    if layout == "read-only":
+        X = X.copy()
+        X.setflags(write=False)
+        return X
+    if layout == "memmap":
+        path = tmp_path / "X.dat"
+        X.tofile(path)
+        return np.memmap(path, dtype=X.dtype, mode="r", shape=X.shape)
+    return X
+
+
+def _cases():
+    cases = []
+    for name in NAMES:
+        for L in range(1, 6):
+            cases.append(("output", name, L))
+            if L > 1:
+                cases.append(("hidden", name, L))
+    return cases
+
+
+# Read-only and memory-mapped inputs: every activation in both roles, at one depth.
+READ_ONLY_CASES = [(role, name, 3) for name in NAMES for role in ("hidden", "output")]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("role, name, L", _cases())
+def test_engine_matches_numpy(rng, tmp_path, role, name, L, dtype, layout):
+    _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout)
+
+
+@pytest.mark.parametrize("layout", ["read-only", "memmap"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("role, name, L", READ_ONLY_CASES)
+def test_engine_takes_read_only_inputs(rng, tmp_path, role, name, L, dtype, layout):
+    _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout)
+
+
+def _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout):
+    """forward, cost, gradients and 10 steps, for ``name`` as the output layer (tanh
+    hidden layers) or as every hidden layer (sigmoid output, cross-entropy)."""
+    dims = [4, 6, 5, 4, 3][:L] + [2]
+    hidden, output = ("tanh", name) if role == "output" else (name, "sigmoid")
+    activations = [hidden] * (L - 1) + [output]
+    numpy_engine, engine, params = _engines(dims, activations, dtype)
+    m = 37
+    X0 = rng.standard_normal((dims[0], m)).astype(dtype)
+    Y = _labels(rng, output, (dims[-1], m), dtype)
+    if layout == "F":
+        Y = np.asfortranarray(Y)
+    X = _layout(X0, layout, tmp_path)
+    X_copy, Y_copy = np.array(X), Y.copy()
+
+    _close(engine.forward(params, X), numpy_engine.forward(params, X0), dtype, "forward")
+    _close(engine.cost(params, X, Y), numpy_engine.cost(params, X0, Y), dtype, "cost")
+    J, grads = engine.gradients(params, X, Y)
+    J_ref, grads_ref = numpy_engine.gradients(params, X0, Y)
+    _close(J, J_ref, dtype, "J")
+    for l, ((dW, db), (dW_ref, db_ref)) in enumerate(zip(grads, grads_ref), start=1):
+        _close(dW, dW_ref, dtype, f"dW{l}")
+        _close(db, db_ref, dtype, f"db{l}")
+
+    mine, reference = _copy(params), _copy(params)
+    optimizer = GradientDescent(0.1)
+    for i in range(10):
+        J = engine.step(mine, X, Y, optimizer)
+        J_ref = numpy_engine.step(reference, X0, Y, optimizer)
+        _close(J, J_ref, dtype, f"J at step {i}")
+    for l, ((W, b), (W_ref, b_ref)) in enumerate(zip(mine, reference), start=1):
+        _close(W, W_ref, dtype, f"W{l} after 10 steps")
+        _close(b, b_ref, dtype, f"b{l} after 10 steps")
+    np.testing.assert_array_equal(X, X_copy)  # inputs never modified
+    np.testing.assert_array_equal(Y, Y_copy)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_softmax_output_matches_numpy(rng, dtype):
+    numpy_engine, engine, params = _engines([4, 6, 3], ["relu", "softmax"], dtype)
+    X = rng.standard_normal((4, 29)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[:, rng.integers(0, 3, 29)]
+    _close(engine.forward(params, X), numpy_engine.forward(params, X), dtype)
+    mine, reference = _copy(params), _copy(params)
+    for _ in range(10):
+        _close(engine.step(mine, X, Y, GradientDescent(0.5)),
+               numpy_engine.step(reference, X, Y, GradientDescent(0.5)), dtype)
+    for (W, b), (W_ref, b_ref) in zip(mine, reference):
+        _close(W, W_ref, dtype)
+        _close(b, b_ref, dtype)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer):
+    dims = [5, 8, 6, 1]
+    numpy_engine, engine, params = _engines(dims, ["relu", "tanh", "sigmoid"], dtype)
+    X = rng.standard_normal((5, 31)).astype(dtype)
+    Y = (rng.random((1, 31)) > 0.5).astype(dtype)
+    make = {"gd": lambda: GradientDescent(0.3), "momentum": lambda: Momentum(0.3),
+            "adam": lambda: Adam(0.01)}[optimizer]
+    mine, reference = _copy(params), _copy(params)
+    ours, theirs = make(), make()
+    ours.start(mine)
+    theirs.start(reference)
+    for i in range(6):
+        masks = [((rng.random((n, 31)) < 0.8) / 0.8).astype(dtype) for n in dims[1:-1]]
+        masks[1] = None if i % 2 else masks[1]  # a layer without dropout in some steps
+        J = engine.step(mine, X, Y, ours, l2=0.7, masks=masks)
+        J_ref = numpy_engine.step(reference, X, Y, theirs, l2=0.7, masks=masks)
+        _close(J, J_ref, dtype, f"J at step {i}")
+    for (W, b), (W_ref, b_ref) in zip(mine, reference):
+        _close(W, W_ref, dtype)
+        _close(b, b_ref, dtype)
+    _close(engine.cost(mine, X, Y, l2=0.7), numpy_engine.cost(mine, X, Y, l2=0.7), dtype)
+
+
+def test_batches_of_any_size_reuse_and_grow_the_buffers(rng):
+    numpy_engine, engine, params = _engines([3, 5, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 100))
+    Y = (rng.random((1, 100)) > 0.5).astype(float)
+    for start, stop in [(0, 40), (40, 60), (60, 100), (0, 100), (0, 7)]:
+        # C-ordered column slices: BLAS reads them with leading dimension 100, no copy.
+        Xb, Yb = X[:, start:stop], Y[:, start:stop]
+        J, grads = engine.gradients(params, Xb, Yb)
+        J_ref, grads_ref = numpy_engine.gradients(params, Xb, Yb)
+        _close(J, J_ref, np.float64)
+        for (dW, db), (dW_ref, db_ref) in zip(grads, grads_ref):
+            _close(dW, dW_ref, np.float64)
+            _close(db, db_ref, np.float64)
+    assert engine._workspace.capacity == 100
+
+
+def test_strided_input_is_handled(rng):
+    numpy_engine, engine, params = _engines([3, 4, 2], ["relu", "linear"], np.float64)
+    X = rng.standard_normal((6, 40))[::2, ::2]  # neither C- nor F-contiguous
+    _close(engine.forward(params, X), numpy_engine.forward(params, X), np.float64)
+
+
+@pytest.mark.parametrize("where", ["hidden", "output"])
+def test_custom_activation_through_function_pointers(rng, where):
+    pytest.importorskip("numba")
+    softsign = fastdl.custom_activation("softsign_k", lambda z: z / (1 + abs(z)),
+                                        lambda z: 1 / (1 + abs(z)) ** 2)
+    activations = [softsign, "linear"] if where == "hidden" else ["tanh", softsign]
+    numpy_engine, engine, params = _engines([3, 5, 2], activations, np.float64)
+    X = rng.standard_normal((3, 23))
+    Y = rng.uniform(-0.9, 0.9, (2, 23))
+    mine, reference = _copy(params), _copy(params)
+    for _ in range(5):
+        _close(engine.step(mine, X, Y, GradientDescent(0.2)),
+               numpy_engine.step(reference, X, Y, GradientDescent(0.2)), np.float64)
+    for (W, b), (W_ref, b_ref) in zip(mine, reference):
+        _close(W, W_ref, np.float64)
+        _close(b, b_ref, np.float64)
+
+
+# -- in place, backups, divergence ------------------------------------------------------
+
+def test_step_updates_params_in_place_and_fills_backup(rng):
+    numpy_engine, engine, params = _engines([3, 4, 1], ["relu", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    arrays = [a for pair in params for a in pair]
+    before = _copy(params)
+    backup = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
+    engine.step(params, X, Y, GradientDescent(0.1), backup)
+    assert all(a is b for a, b in zip(arrays, [a for pair in params for a in pair]))
+    for (W, b), (W0, b0), (Ws, bs) in zip(params, before, backup):
+        np.testing.assert_array_equal(Ws, W0)  # backup: the pre-update parameters
+        np.testing.assert_array_equal(bs, b0)
+        assert not np.array_equal(W, W0)
+
+
+def test_gradients_are_the_engine_buffers(rng):
+    _, engine, params = _engines([3, 4, 1], ["relu", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    _, first = engine.gradients(params, X, Y)
+    _, second = engine.gradients(params, X, Y)
+    assert all(np.shares_memory(a[0], b[0]) and np.shares_memory(a[1], b[1])
+               for a, b in zip(first, second))
+
+
+def test_rebinds_when_params_are_new_arrays(rng):
+    numpy_engine, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    engine.cost(params, X, Y)
+    other = [(W * 2, b + 1) for W, b in params]
+    _close(engine.cost(other, X, Y), numpy_engine.cost(other, X, Y), np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_divergence_updates_nothing_and_backup_keeps_last_good(rng, dtype):
+    _, engine, params = _engines([2, 3, 1], ["relu", "linear"], dtype)
+    X = (10 * rng.standard_normal((2, 16))).astype(dtype)
+    Y = rng.standard_normal((1, 16)).astype(dtype)
+    backup = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
+    optimizer = GradientDescent(1e15)  # diverges within a few steps
+    last_good = None
+    for _ in range(20):
+        before = _copy(params)
+        J = engine.step(params, X, Y, optimizer, backup)
+        if not np.isfinite(J):
+            break
+        last_good = before
+    assert not np.isfinite(J) and last_good is not None
+    for (W, b), (W0, b0), (Ws, bs), (Wg, bg) in zip(params, before, backup, last_good):
+        np.testing.assert_array_equal(W, W0)  # the failing step changed nothing
+        np.testing.assert_array_equal(b, b0)
+        np.testing.assert_array_equal(Ws, Wg)  # backup: the last parameters whose cost was finite
+        np.testing.assert_array_equal(bs, bg)
+
+
+def test_limit_blocks_the_update(rng):
+    _, engine, params = _engines([2, 3, 1], ["relu", "sigmoid"], np.float64)
+    X = rng.standard_normal((2, 16))
+    Y = (rng.random((1, 16)) > 0.5).astype(float)
+    before = _copy(params)
+    J = engine.step(params, X, Y, GradientDescent(0.1), limit=1e-9)
+    assert J > 1e-9
+    for (W, b), (W0, b0) in zip(params, before):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+
+
+def test_network_uses_the_compiled_engine_end_to_end(rng):
+    X = rng.standard_normal((4, 60))
+    Y = (X[:1] + X[1:2] > 0).astype(float)
+    fast = fastdl.Network([4, 8, 1], seed=0, backend="cython")
+    slow = fastdl.Network([4, 8, 1], seed=0, backend="numpy")
+    assert fast.backend == "cython"
+    history = fast.fit(X.T.T, Y, learning_rate=0.1, epochs=30, batch_size=16)
+    reference = slow.fit(X, Y, learning_rate=0.1, epochs=30, batch_size=16)
+    np.testing.assert_allclose(history.costs, reference.costs, rtol=1e-10)
+    np.testing.assert_allclose(fast.predict_proba(X.T.copy().T), slow.predict_proba(X), rtol=1e-10)

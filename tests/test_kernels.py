@@ -1,0 +1,213 @@
+"""Each compiled kernel of fastdl._kernels alone, against a numpy expression; in-place
+outputs, untouched inputs, and the build's floating-point contract."""
+import os
+
+import numpy as np
+import pytest
+
+K = pytest.importorskip("fastdl._kernels", reason="the compiled kernels are not built")
+
+from fastdl import activations as act  # noqa: E402
+
+ELEMENTWISE = ["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
+DTYPES = [np.float32, np.float64]
+# Kernels compute the same formula as numpy, element by element; only the rounding of
+# exp/tanh/log1p (libmvec: <= 4 ulp) and the order of sums differ.
+RTOL = {np.float32: 1e-5, np.float64: 1e-13}
+SLOPE = 0.05
+
+
+def _close(actual, expected, dtype):
+    # Sums over m examples carry an absolute rounding error proportional to the largest
+    # term (not to the possibly cancelled result), hence atol scaled by the data.
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * scale)
+
+
+def _data(rng, dtype, n=5, m=37):
+    # m = 37: not a multiple of any vector width, so every loop runs its remainder too.
+    lin = (3 * rng.standard_normal((n, m))).astype(dtype)
+    b = rng.standard_normal((n, 1)).astype(dtype)
+    return lin, b
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_activation_forward_is_g_of_lin_plus_b(rng, name, dtype):
+    lin, b = _data(rng, dtype)
+    lin_copy, b_copy = lin.copy(), b.copy()
+    A = np.empty_like(lin)
+    K.activation_forward(K.ACTIVATION_CODES[name], lin, b, A, SLOPE)
+    g, _ = act.resolve(name, SLOPE)
+    _close(A, g(lin + b), dtype)
+    np.testing.assert_array_equal(lin, lin_copy)  # inputs untouched
+    np.testing.assert_array_equal(b, b_copy)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_activation_forward_in_place(rng, dtype):
+    lin, b = _data(rng, dtype)
+    expected = act.sigmoid(lin + b)
+    K.activation_forward(K.ACTIVATION_CODES["sigmoid"], lin, b, lin)  # A is lin's own memory
+    _close(lin, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_is_stable_at_the_extremes(dtype):
+    lin = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]], dtype=dtype)
+    A = np.empty_like(lin)
+    K.activation_forward(K.ACTIVATION_CODES["sigmoid"], lin, np.zeros((1, 1), dtype), A)
+    assert np.all(np.isfinite(A)) and A[0, 2] == 0.5
+    assert A[0, 0] == 0.0 and A[0, -1] == 1.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_activation_backward_fuses_dZ_and_db(rng, name, dtype):
+    lin, b = _data(rng, dtype)
+    g, g_prime = act.resolve(name, SLOPE)
+    Z = lin + b
+    A = g(Z).astype(dtype)
+    dA = rng.standard_normal(A.shape).astype(dtype)
+    dA_copy, A_copy = dA.copy(), A.copy()
+    dZ, db = np.empty_like(dA), np.empty((A.shape[0], 1), dtype)
+    K.activation_backward(K.ACTIVATION_CODES[name], dA, A, dZ, db, SLOPE)
+    expected = dA * g_prime(Z)
+    _close(dZ, expected, dtype)
+    _close(db, expected.sum(axis=1, keepdims=True) / A.shape[1], dtype)
+    np.testing.assert_array_equal(dA, dA_copy)
+    np.testing.assert_array_equal(A, A_copy)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_activation_backward_in_place(rng, dtype):
+    A = rng.random((4, 21)).astype(dtype)
+    dA = rng.standard_normal(A.shape).astype(dtype)
+    expected = dA * A * (1 - A)
+    db = np.empty((4, 1), dtype)
+    K.activation_backward(K.ACTIVATION_CODES["sigmoid"], dA, A, dA, db)
+    _close(dA, expected, dtype)
+
+
+def _labels(rng, name, shape, dtype):
+    if name == "sigmoid":
+        return (rng.random(shape) > 0.5).astype(dtype)
+    if name == "tanh":
+        return rng.uniform(-1, 1, shape).astype(dtype)
+    if name == "relu":
+        return rng.random(shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_output_layer_cost_and_delta(rng, name, dtype, order):
+    lin, b = _data(rng, dtype, n=3)
+    Y = np.asarray(_labels(rng, name, lin.shape, dtype), order=order)
+    dZ, db = np.empty_like(lin), np.empty((3, 1), dtype)
+    J = K.output_layer(K.ACTIVATION_CODES[name], lin, b, Y, dZ, db, SLOPE)
+    Z = lin + b
+    g, g_prime = act.resolve(name, SLOPE)
+    A, m = g(Z), lin.shape[1]
+    if name == "sigmoid":
+        # Cross-entropy from z (no log(0)); for σ with it dZ collapses to A − Y.
+        loss = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+        expected_J, expected_dZ = loss.sum(dtype=np.float64) / m, A - Y
+    else:
+        expected_J = np.sum(np.square(A - Y), dtype=np.float64) / (2 * m)
+        expected_dZ = (A - Y) * g_prime(Z)
+    _close(J, expected_J, dtype)
+    _close(dZ, expected_dZ, dtype)
+    _close(db, expected_dZ.sum(axis=1, keepdims=True) / m, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_has_no_log_of_zero(dtype):
+    lin = np.array([[-800.0, 800.0]], dtype=dtype)
+    Y = np.array([[1.0, 0.0]], dtype=dtype)  # both examples confidently wrong
+    dZ, db = np.empty_like(lin), np.empty((1, 1), dtype)
+    J = K.output_layer(K.ACTIVATION_CODES["sigmoid"], lin, np.zeros((1, 1), dtype), Y, dZ, db)
+    assert J == pytest.approx(800.0)  # (800 + 800) / 2, finite
+    np.testing.assert_array_equal(dZ, [[-1.0, 1.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_output(rng, dtype):
+    lin, b = _data(rng, dtype, n=4)
+    lin[0, 0] = 900  # would overflow without subtracting the column maximum
+    A = np.empty_like(lin)
+    K.softmax(lin, b, A)
+    _close(A, act.softmax(lin + b), dtype)
+    Y = np.eye(4, dtype=dtype)[:, rng.integers(0, 4, lin.shape[1])]
+    dZ, db = np.empty_like(lin), np.empty((4, 1), dtype)
+    J = K.output_layer(K.ACTIVATION_CODES["softmax"], lin, b, Y, dZ, db)
+    shifted = (lin + b) - np.max(lin + b, axis=0, keepdims=True)
+    log_A = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    _close(J, -np.sum(Y * log_A, dtype=np.float64) / lin.shape[1], dtype)
+    _close(dZ, A - Y, dtype)
+
+
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_row_major(rng, dtype, trans_a, trans_b):
+    A = rng.standard_normal((6, 4) if trans_a else (4, 6)).astype(dtype)
+    B = rng.standard_normal((5, 6) if trans_b else (6, 5)).astype(dtype)
+    C = rng.standard_normal((4, 5)).astype(dtype)
+    expected = 0.5 * (A.T if trans_a else A) @ (B.T if trans_b else B) + 2.0 * C
+    out = C
+    K.gemm(trans_a, trans_b, 0.5, A, B, 2.0, out)
+    assert out is C
+    _close(C, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gd_update_and_sum_of_squares(rng, dtype):
+    W = rng.standard_normal((3, 4)).astype(dtype)
+    dW = rng.standard_normal((3, 4)).astype(dtype)
+    expected = W - dtype(0.1) * dW
+    view = W[:]
+    K.gd_update(view, dW, 0.1)
+    assert np.shares_memory(view, W)
+    _close(W, expected, dtype)
+    _close(K.sum_of_squares(W), np.sum(W.astype(np.float64) ** 2), dtype)
+
+
+def test_kernels_take_read_only_inputs(rng):
+    lin, b = _data(rng, np.float64)
+    for array in (lin, b):
+        array.setflags(write=False)
+    A = np.empty_like(lin)
+    K.activation_forward(K.ACTIVATION_CODES["tanh"], lin, b, A)
+    _close(A, np.tanh(lin + b), np.float64)
+
+
+# -- the build -------------------------------------------------------------------------
+
+def test_cost_check_keeps_ieee_semantics():
+    # Built without -ffinite-math-only: NaN and inf must still be recognised.
+    assert K.accepts_cost(0.5)
+    assert not K.accepts_cost(float("nan"))
+    assert not K.accepts_cost(float("inf"))
+    assert not K.accepts_cost(float("-inf"))
+    assert not K.accepts_cost(2.0, limit=1.0)
+
+
+def test_import_does_not_switch_on_flush_to_zero():
+    # Fast math at link time would add crtfastmath.o and flush subnormals to zero for
+    # the whole process; the build only uses its safe subset at compile time.
+    tiny = np.finfo(np.float64).smallest_subnormal
+    assert np.multiply(np.array([tiny]), 1.0)[0] == tiny
+    assert np.float32(np.finfo(np.float32).smallest_subnormal) * np.float32(1) > 0
+
+
+def test_build_matches_fastdl_debug():
+    # .ci/debug_build.sh builds with FASTDL_DEBUG=1 and runs these tests with it set.
+    assert K.BOUNDSCHECK == (os.environ.get("FASTDL_DEBUG", "0") == "1")
+
+
+@pytest.mark.skipif(not K.BOUNDSCHECK, reason="release build: no bounds checks")
+def test_debug_build_checks_bounds():
+    with pytest.raises(IndexError):
+        K.sum_of_squares(np.empty((0, 3)))
