@@ -1,0 +1,178 @@
+"""compare.py's output: the machine and versions, and the tables as text and markdown.
+
+The README's table is this module's markdown, written by the script, never by hand:
+the figures always come with the machine, the command and the date that produced them.
+"""
+import importlib.metadata
+import os
+import platform
+
+COLUMNS = ["fastdl cython", "fastdl cython (step)", "fastdl numpy", "fastdl numpy (step)",
+           "numpy notes", "scikit-learn", "PyTorch", "JAX", "GEMM floor"]
+NOTES, FLOOR = "numpy notes", "GEMM floor"
+PACKAGES = ["fastdl", "numpy", "scipy", "scikit-learn", "torch", "jax", "threadpoolctl"]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            return round(int(f.readline().split()[1]) / 2**20, 1)  # MemTotal, kB
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def blas_libraries():
+    """The BLAS libraries loaded in this process and their threads (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return [{"library": os.path.basename(i.get("filepath", "")), "api": i.get("internal_api"),
+             "version": i.get("version"), "threads": i.get("num_threads")}
+            for i in threadpool_info()]
+
+
+def load_average():
+    """The 1-minute load average: above the core count, other work shared the machine."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
+
+
+def environment():
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "memory_gib": memory_gib(),
+            "load_average": load_average(),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "versions": versions, "blas": blas_libraries()}
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+def fmt_time(seconds):
+    if seconds is None:
+        return "–"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def fmt_ratio(value):
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def case_label(result):
+    dims = "-".join(str(n) for n in result["layer_dims"])
+    return f"{result['network']} [{dims}] m={result['m']} {result['dtype']}"
+
+
+def columns(report):
+    present = {name for r in report["results"] for name in r["median_s"]}
+    return [c for c in COLUMNS if c in present] + sorted(present - set(COLUMNS))
+
+
+def tables(report):
+    """``[(title, header, rows)]``: times, speed-up over the notes code, time over the floor."""
+    cols = columns(report)
+    times, speedups, floors = [], [], []
+    key = report["settings"].get("statistic", "median") + "_s"
+    for r in report["results"]:
+        med = r[key]
+        label = case_label(r)
+        times.append([label] + [fmt_time(med.get(c)) for c in cols])
+        notes, floor = med.get(NOTES), med.get(FLOOR)
+        speedups.append([label] + [fmt_ratio(notes / med[c] if notes and c in med else None)
+                                   for c in cols if c != NOTES])
+        floors.append([label] + [fmt_ratio(med[c] / floor if floor and c in med else None)
+                                 for c in cols if c != FLOOR])
+    stat = "Median" if key == "median_s" else "Fastest (min)"
+    out = [(f"{stat} time of one training iteration", ["network"] + cols, times),
+           ("Speed-up over the numpy notes code (its time / this time; higher is faster)",
+            ["network"] + [c for c in cols if c != NOTES], speedups),
+           ("Time over the GEMM floor (this time / the matrix products alone; 1.00x is the floor)",
+            ["network"] + [c for c in cols if c != FLOOR], floors)]
+    if report["memory"]:
+        rows = [[case_label(m), m["backend"], f"{m['peak_bytes'] / 2**20:.2f}",
+                 f"{m['minimum_bytes'] / 2**20:.2f}", fmt_ratio(m["ratio"])] for m in report["memory"]]
+        out.append((f"Peak memory of fit ({report['memory'][0]['epochs']} full-batch epochs, "
+                    "tracemalloc) over the minimum (parameters + gradients + one batch of "
+                    "activations)", ["network", "backend", "peak MiB", "minimum MiB", "ratio"], rows))
+    return out
+
+
+def text_table(header, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def skipped_lines(report):
+    return [f"{name}: {reason}" for name, reason in sorted(report["skipped"].items())]
+
+
+def text_report(report):
+    parts = [f"\n{title}\n{text_table(header, rows)}" for title, header, rows in tables(report)]
+    parts += ["", *("skipped: " + s for s in skipped_lines(report))]
+    return "\n".join(parts)
+
+
+def rounds(report):
+    """"15" or "5–15": the rounds per case (fewer where a round takes long)."""
+    counts = sorted({r.get("rounds", report["settings"]["repeat"]) for r in report["results"]})
+    if not counts:
+        return "0"
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
+def markdown_report(report):
+    env, settings = report["environment"], report["settings"]
+    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    blas = env["blas"] if isinstance(env["blas"], str) else "; ".join(
+        f"{b['library']} ({b['api']} {b['version']}, {b['threads']} threads)" for b in env["blas"])
+    lines = [
+        "<!-- Written by benchmarks/compare.py; do not edit by hand, run it again. -->",
+        "### fastdl against the alternatives: one training iteration", "",
+        f"- Machine: {env['cpu']}, {env['cores']} cores, {env['memory_gib']} GiB; {env['platform']}",
+        f"- Command: `{report['command']}`",
+        f"- Date: {report['date']}",
+        f"- Load average (1 min) at the start and the end: {report.get('load_at_start')}, "
+        f"{env.get('load_average')} on {env['cores']} cores (above the core count, other work "
+        f"shared the machine and the times are noisy)",
+        f"- Versions: Python {env['python']}, {versions}",
+        f"- BLAS: {blas or 'none loaded'}",
+        f"- One full-batch gradient-descent iteration (forward, cost, backward, update), ReLU hidden "
+        f"layers, sigmoid output, cross-entropy, same data and initial parameters for all; "
+        f"{'medians' if settings.get('statistic', 'median') == 'median' else 'the fastest'} "
+        f"of {rounds(report)} interleaved rounds; OPENBLAS_THREAD_TIMEOUT="
+        f"{settings['OPENBLAS_THREAD_TIMEOUT']}. \"fastdl X\" is the engine call that `fit` makes per "
+        f"batch, \"(step)\" the public, validating `Network.step`.",
+    ]
+    for name in skipped_lines(report):
+        lines.append(f"- Skipped: {name}")
+    for title, header, rows in tables(report):
+        lines += ["", f"#### {title}", "", markdown_table(header, rows)]
+    return "\n".join(lines) + "\n"

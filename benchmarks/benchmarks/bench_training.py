@@ -1,0 +1,109 @@
+"""Whole training iterations, prediction, the memory of a training run, and its quality.
+
+``Step`` times one full-batch gradient-descent iteration twice: through the engine
+(what ``fit`` runs per batch) and through the public ``Network.step`` (validation
+included), so the API's overhead shows on its own. ``Convergence`` tracks the final
+cost and accuracy of fixed training runs, so a change that is faster but learns worse
+shows up next to the speed-up.
+"""
+import numpy as np
+
+from fastdl import datasets
+from fastdl._optimizers import GradientDescent
+
+from .common import (ASV_NETWORKS, BACKENDS, DTYPES, LEARNING_RATE, TIMER, make_network,
+                     measure_training_memory, network_data)
+
+
+class Step:
+    """One iteration: forward, cost, backward and the W := W − α dW update."""
+
+    params = [BACKENDS, DTYPES, ASV_NETWORKS]
+    param_names = ["backend", "dtype", "network"]
+    timer = TIMER
+
+    def setup(self, backend, dtype, network):
+        layer_dims, self.X, self.Y = network_data(network, dtype)
+        self.net = make_network(layer_dims, dtype, backend)
+        self.engine, self.params = self.net._engine, self.net._params
+        self.optimizer = GradientDescent(LEARNING_RATE)
+        self.net.step(self.X, self.Y, LEARNING_RATE)  # buffers allocated before timing
+
+    def time_engine_step(self, backend, dtype, network):
+        self.engine.step(self.params, self.X, self.Y, self.optimizer, None)
+
+    def time_network_step(self, backend, dtype, network):
+        self.net.step(self.X, self.Y, LEARNING_RATE)
+
+
+class Predict:
+    """0/1 labels through the public ``Network.predict`` (validation, forward, threshold)."""
+
+    params = [BACKENDS, DTYPES, ASV_NETWORKS]
+    param_names = ["backend", "dtype", "network"]
+    timer = TIMER
+
+    def setup(self, backend, dtype, network):
+        layer_dims, self.X, _ = network_data(network, dtype)
+        self.net = make_network(layer_dims, dtype, backend)
+        self.net.predict(self.X)
+
+    def time_predict(self, backend, dtype, network):
+        self.net.predict(self.X)
+
+
+class TrainingMemory:
+    """The memory a short ``fit`` needs: asv's peak RSS of the process, and (tracemalloc)
+    the peak of numpy allocations over the floor the network needs (parameters,
+    gradients, one batch of activations; see ``common.minimum_training_bytes``)."""
+
+    params = [BACKENDS, DTYPES, ["course", "mnist"]]
+    param_names = ["backend", "dtype", "network"]
+    timer = TIMER
+    epochs = 3
+
+    def setup(self, backend, dtype, network):
+        self.layer_dims, self.X, self.Y = network_data(network, dtype)
+        self.net = make_network(self.layer_dims, dtype, backend)
+
+    def peakmem_fit(self, backend, dtype, network):
+        self.net.fit(self.X, self.Y, learning_rate=LEARNING_RATE, epochs=self.epochs)
+
+    def track_peak_over_minimum(self, backend, dtype, network):
+        peak, minimum = measure_training_memory(self.layer_dims, self.X, self.Y, dtype, backend,
+                                                epochs=self.epochs)
+        return peak / minimum
+
+    track_peak_over_minimum.unit = "ratio"
+
+
+# name -> (data, layer_dims, hidden, learning_rate, epochs): the notes' settings.
+PROBLEMS = {
+    "planar": (lambda: datasets.make_planar(400, seed=1), [2, 4, 1], "tanh", 1.2, 2000),
+    "linear": (lambda: datasets.make_linear(569, 30, seed=0), [30, 1], "relu", 0.5, 300),
+}
+
+
+class Convergence:
+    """Final training cost and accuracy of fixed, seeded runs (quality beside speed)."""
+
+    params = [BACKENDS, DTYPES, list(PROBLEMS)]
+    param_names = ["backend", "dtype", "problem"]
+
+    def setup(self, backend, dtype, problem):
+        data, layer_dims, hidden, learning_rate, epochs = PROBLEMS[problem]
+        X, Y = (np.asarray(a, dtype=dtype) for a in data())
+        self.net = make_network(layer_dims, dtype, backend, hidden=hidden, seed=3)
+        self.net.fit(X, Y, learning_rate=learning_rate, epochs=epochs)
+        self.final_cost = float(self.net.cost(X, Y))
+        self.accuracy = self.net.accuracy(X, Y)
+
+    def track_final_cost(self, backend, dtype, problem):
+        return self.final_cost
+
+    track_final_cost.unit = "cost"
+
+    def track_accuracy(self, backend, dtype, problem):
+        return self.accuracy
+
+    track_accuracy.unit = "fraction"

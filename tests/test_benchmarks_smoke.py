@@ -1,0 +1,111 @@
+"""Smoke tests of benchmarks/: the asv suite and compare.py run, on tiny cases.
+
+Nothing is timed or compared here (speed is measured by the benchmarks themselves,
+never asserted in tests). Neither asv, PyTorch nor scikit-learn is needed: each asv
+class's ``setup`` and benchmark bodies are called directly, as asv would call them.
+"""
+import importlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+MODULES = ["bench_activations", "bench_propagation", "bench_training"]
+PREFIXES = ("time_", "track_", "peakmem_", "mem_")
+# The cheapest value of an axis, where the first one is not.
+SMALL = {"network": "planar"}
+
+
+def _import(*names):
+    """Modules from benchmarks/, imported as asv does (``benchmarks`` is the package there).
+
+    The package sets OPENBLAS_THREAD_TIMEOUT for the benchmark processes; the test
+    process's environment is put back as it was.
+    """
+    saved = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return [importlib.import_module(name) for name in names]
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        if saved is None:
+            os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
+        else:
+            os.environ["OPENBLAS_THREAD_TIMEOUT"] = saved
+
+
+def _classes():
+    modules = _import(*(f"benchmarks.{name}" for name in MODULES))
+    return [cls for module in modules for cls in vars(module).values()
+            if isinstance(cls, type) and cls.__module__ == module.__name__
+            and any(name.startswith(PREFIXES) for name in dir(cls))]
+
+
+def _small_combinations(cls):
+    """Every backend, and the first (or cheapest) value of every other axis."""
+    axes = []
+    for name, values in zip(cls.param_names, cls.params):
+        if name == "backend":
+            axes.append(values)
+        else:
+            axes.append([SMALL[name]] if SMALL.get(name) in values else values[:1])
+    return list(itertools.product(*axes))
+
+
+@pytest.mark.parametrize("cls", _classes(), ids=lambda cls: f"{cls.__module__}.{cls.__name__}")
+def test_asv_benchmark_runs(cls):
+    ran = 0
+    for params in _small_combinations(cls):
+        bench = cls()
+        try:
+            bench.setup(*params)
+        except NotImplementedError:  # asv's skip: e.g. a backend not built here
+            continue
+        for name in sorted(n for n in dir(cls) if n.startswith(PREFIXES)):
+            result = getattr(bench, name)(*params)
+            if name.startswith("track_"):
+                assert isinstance(result, float)
+        ran += 1
+    assert ran, f"every combination of {cls.__name__} was skipped"
+
+
+def test_compare_quick_writes_json(tmp_path):
+    out_json, out_md = tmp_path / "compare.json", tmp_path / "compare.md"
+    # The peers are left out here (importing them alone takes seconds); test_peer_runs
+    # covers the installed ones.
+    command = [sys.executable, str(BENCHMARKS / "compare.py"), "--quick", "--repeat", "1",
+               "--shapes", "3,4,1:16", "2,1:8", "--skip", "scikit-learn", "PyTorch", "JAX",
+               "--json", str(out_json), "--markdown", str(out_md)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out_json.read_text())
+    assert [r["layer_dims"] for r in report["results"]][::2] == [[3, 4, 1], [2, 1]]
+    assert "numpy notes" in report["results"][0]["median_s"]
+    assert "GEMM floor" in out_md.read_text()
+
+
+@pytest.mark.parametrize("peer, module", [("scikit-learn", "sklearn"), ("PyTorch", "torch"),
+                                          ("JAX", "jax"), ("GEMM floor", "scipy")])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_peer_runs(peer, module, dtype):
+    """Each installed peer of compare.py runs an iteration and starts from fastdl's cost."""
+    pytest.importorskip(module)
+    (peers,) = _import("_compare_peers")
+    import numpy as np
+
+    import fastdl
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 10)).astype(dtype)
+    Y = (rng.random((1, 10)) > 0.5).astype(dtype)
+    net = fastdl.Network([3, 4, 1], dtype=dtype, seed=0, backend="numpy")
+    factory = peers.gemm_floor if peer == "GEMM floor" else peers.PEERS[peer]
+    iteration = factory(net._params, X, Y, dtype)
+    J = iteration()
+    if peer != "GEMM floor":
+        assert float(J) == pytest.approx(net.cost(X, Y), rel=1e-4)
