@@ -164,6 +164,49 @@ def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer):
         _close(W, W_ref, dtype)
         _close(b, b_ref, dtype)
     _close(engine.cost(mine, X, Y, l2=0.7), numpy_engine.cost(mine, X, Y, l2=0.7), dtype)
+    # The compiled update keeps the optimizer's own state, as the reference does.
+    for state, state_ref in zip(_state(ours), _state(theirs)):
+        _close(state, state_ref, dtype)
+    assert getattr(ours, "t", None) == getattr(theirs, "t", None)
+
+
+def _state(optimizer):
+    """Every state array of an optimizer, flat (velocities, or Adam's two moments)."""
+    if isinstance(optimizer, Momentum):
+        return [array for pair in optimizer.velocities for array in pair]
+    if isinstance(optimizer, Adam):
+        return [array for pair in optimizer.moments for moments in pair for array in moments]
+    return []
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_refused_step_leaves_parameters_and_optimizer_state_alone(rng, optimizer):
+    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    opt = Momentum(0.1) if optimizer == "momentum" else Adam(0.1)
+    opt.start(params)
+    engine.step(params, X, Y, opt)
+    before = [a.copy() for pair in params for a in pair] + [a.copy() for a in _state(opt)]
+    t = getattr(opt, "t", None)
+    J = engine.step(params, X, Y, opt, limit=0.0)  # any cost is above the limit
+    assert J > 0
+    after = [a for pair in params for a in pair] + _state(opt)
+    assert len(after) == len(before) > 4
+    for old, new in zip(before, after):
+        np.testing.assert_array_equal(new, old)
+    assert getattr(opt, "t", None) == t
+
+
+def test_optimizer_state_that_does_not_match_is_refused(rng):
+    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    opt = Momentum(0.1)
+    opt.start(params)
+    opt.velocities[1] = (np.zeros((2, 4)), np.zeros((1, 1)))  # layer 2 is (1, 4)
+    with pytest.raises(ValueError, match="optimizer state of layer 2"):
+        engine.step(params, X, Y, opt)
 
 
 def test_batches_of_any_size_reuse_and_grow_the_buffers(rng):

@@ -174,6 +174,43 @@ def test_gd_update_and_sum_of_squares(rng, dtype):
     _close(K.sum_of_squares(W), np.sum(W.astype(np.float64) ** 2), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_momentum_update_is_the_formula(rng, dtype):
+    W, dW, v = (rng.standard_normal((4, 37)).astype(dtype) for _ in range(3))
+    v_expected = dtype(0.9) * v + dtype(0.1) * dW
+    W_expected = W - dtype(0.05) * v_expected
+    W_view, v_view = W[:], v[:]
+    K.momentum_update(W_view, dW, v_view, 0.9, 0.05)
+    assert np.shares_memory(W_view, W) and np.shares_memory(v_view, v)
+    _close(v, v_expected, dtype)
+    _close(W, W_expected, dtype)
+
+
+@pytest.mark.parametrize("t", [1, 7])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_update_is_the_formula(rng, dtype, t):
+    W, dW, v = (rng.standard_normal((4, 37)).astype(dtype) for _ in range(3))
+    s = rng.random((4, 37)).astype(dtype)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    v_expected = b1 * v.astype(np.float64) + (1 - b1) * dW
+    s_expected = b2 * s.astype(np.float64) + (1 - b2) * dW.astype(np.float64) ** 2
+    W_expected = W - lr * (v_expected / (1 - b1 ** t)) / (np.sqrt(s_expected / (1 - b2 ** t)) + eps)
+    dW_copy = dW.copy()
+    K.adam_update(W, dW, v, s, b1, b2, eps, lr, t)
+    _close(v, v_expected, dtype)
+    _close(s, s_expected, dtype)
+    _close(W, W_expected, dtype)
+    np.testing.assert_array_equal(dW, dW_copy)  # the gradient is read, never written
+
+
+def test_update_kernels_refuse_mismatched_shapes(rng):
+    W, dW = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    with pytest.raises(ValueError, match=r"v has shape \(4, 3\); expected \(3, 4\)"):
+        K.momentum_update(W, dW, np.zeros((4, 3)), 0.9, 0.1)
+    with pytest.raises(ValueError, match=r"s has shape \(3, 5\)"):
+        K.adam_update(W, dW, np.zeros((3, 4)), np.zeros((3, 5)), 0.9, 0.999, 1e-8, 0.1, 1)
+
+
 def test_kernels_take_read_only_inputs(rng):
     lin, b = _data(rng, np.float64)
     for array in (lin, b):

@@ -5,12 +5,12 @@ The engine owns one :class:`fastdl._kernels.Workspace`: every buffer a forward a
 backward pass need, sized for the largest batch seen so far and reused for any batch
 up to that size (mini-batches, a last smaller batch, a dev set). All matrix products
 go through scipy's BLAS, none through numpy's, so the two OpenBLAS copies never
-interleave. Gradient descent is fused into the compiled iteration; other optimizers
-get the compiled gradients and apply their own (numpy) update until they have kernels.
+interleave. Every update rule runs inside the compiled iteration: gradient descent
+fused into the dW GEMM, momentum and Adam as one pass over W, dW and their state.
 """
 import numpy as np
 
-from ._optimizers import GradientDescent, guarded_apply
+from ._optimizers import Adam, GradientDescent, Momentum, guarded_apply
 
 try:
     from . import _kernels
@@ -22,6 +22,7 @@ except ImportError as error:  # pragma: no cover - depends on the build
     ) from error
 
 _CODES = _kernels.ACTIVATION_CODES
+_OPTIMIZERS = _kernels.OPTIMIZER_CODES
 
 
 class CythonEngine:
@@ -46,6 +47,7 @@ class CythonEngine:
                 functions.append(activation.addresses(spec.dtype))
         self._codes, self._functions = codes, functions
         self._workspace = None
+        self._adam_moments = self._adam_flat = None
 
     def _workspace_for(self, m):
         """The workspace, grown (never shrunk) to hold a batch of ``m`` examples."""
@@ -80,8 +82,32 @@ class CythonEngine:
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
         which holds the parameters of the last iteration that passed, is left alone).
         """
-        if type(optimizer) is GradientDescent:
-            return self._workspace_for(X.shape[1]).run(
-                params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks, limit, backup)
+        ws = self._workspace_for(X.shape[1])
+        kind = type(optimizer)
+        if kind is GradientDescent:
+            return ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
+                          limit, backup)
+        if kind is Momentum:
+            return ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
+                          limit, backup, opt=_OPTIMIZERS["momentum"],
+                          state=optimizer.velocities, beta1=optimizer.beta)
+        if kind is Adam:
+            c1, c2 = optimizer.corrections(optimizer.t + 1)
+            J = ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks, limit,
+                       backup, opt=_OPTIMIZERS["adam"], state=self._adam_state(optimizer),
+                       beta1=optimizer.beta1, beta2=optimizer.beta2, eps=optimizer.epsilon,
+                       c1=c1, c2=c2)
+            if np.isfinite(J) and J <= limit:  # the kernel updated: count the step
+                optimizer.t += 1
+            return J
+        # Any other rule: compiled gradients, then the rule's own update.
         J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
         return guarded_apply(optimizer, params, grads, J, limit, backup)
+
+    def _adam_state(self, optimizer):
+        """Adam's moments as the kernel reads them, one (vW, vb, sW, sb) per layer; the
+        list is rebuilt only when the optimizer starts afresh."""
+        if self._adam_moments is not optimizer.moments:
+            self._adam_moments = optimizer.moments
+            self._adam_flat = [(vW, vb, sW, sb) for (vW, sW), (vb, sb) in optimizer.moments]
+        return self._adam_flat

@@ -60,6 +60,7 @@ FDL_SIMD extern float tanhf(float);
 #define LOG log
 #define TANH tanh
 #define FABS fabs
+#define SQRT sqrt
 #include "_fastmath.h"
 #undef T
 #undef S
@@ -68,6 +69,7 @@ FDL_SIMD extern float tanhf(float);
 #undef LOG
 #undef TANH
 #undef FABS
+#undef SQRT
 
 #define T float
 #define S(name) name##_f
@@ -76,6 +78,7 @@ FDL_SIMD extern float tanhf(float);
 #define LOG logf
 #define TANH tanhf
 #define FABS fabsf
+#define SQRT sqrtf
 #include "_fastmath.h"
 #undef T
 #undef S
@@ -84,6 +87,7 @@ FDL_SIMD extern float tanhf(float);
 #undef LOG
 #undef TANH
 #undef FABS
+#undef SQRT
 #undef FDL_TEMPLATE
 
 #endif /* FDL_FASTMATH_H */
@@ -285,6 +289,30 @@ static FDL_CLONES double S(fdl_sumsq)(const T *W, size_t size) {
 /* theta := theta − lr·d, the gradient-descent update for a bias (or an unfused W). */
 static FDL_CLONES void S(fdl_axpy_update)(T *theta, const T *d, T lr, size_t size) {
     for (size_t k = 0; k < size; k++) theta[k] -= lr * d[k];
+}
+
+/* Momentum, the numpy reference's order of operations: v := βv + (1−β)d; theta −= lr·v.
+ * rest = 1 − β is rounded once, in double, by the caller, as the reference does. */
+static FDL_CLONES void S(fdl_momentum_update)(T *theta, const T *d, T *v, T beta, T rest, T lr,
+                                             size_t size) {
+    for (size_t k = 0; k < size; k++) {
+        T vk = v[k] * beta + rest * d[k];
+        v[k] = vk;
+        theta[k] -= lr * vk;
+    }
+}
+
+/* Adam with bias corrections c1 = 1 − β₁ᵗ, c2 = 1 − β₂ᵗ:
+ * v := β₁v + (1−β₁)d; s := β₂s + (1−β₂)d²; theta −= lr·(v/c1) / (√(s/c2) + ε). */
+static FDL_CLONES void S(fdl_adam_update)(T *theta, const T *d, T *v, T *s, T beta1, T rest1,
+                                         T beta2, T rest2, T lr, T c1, T c2, T eps, size_t size) {
+    for (size_t k = 0; k < size; k++) {
+        T vk = v[k] * beta1 + rest1 * d[k];
+        T sk = s[k] * beta2 + rest2 * (d[k] * d[k]);
+        v[k] = vk;
+        s[k] = sk;
+        theta[k] -= lr * (vk / c1) / (SQRT(sk / c2) + eps);
+    }
 }
 
 #endif /* FDL_TEMPLATE */

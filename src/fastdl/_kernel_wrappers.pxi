@@ -79,6 +79,42 @@ def gd_update(floating[:, ::1] theta,      # IN/OUT
                           theta.shape[0] * theta.shape[1])
 
 
+cdef int _same_shape(name, floating[:, ::1] a, const floating[:, ::1] b) except -1:
+    if a.shape[0] != b.shape[0] or a.shape[1] != b.shape[1]:
+        raise ValueError(f"{name} has shape {(b.shape[0], b.shape[1])}; "
+                         f"expected {(a.shape[0], a.shape[1])}")
+    return 0
+
+
+def momentum_update(floating[:, ::1] theta,      # IN/OUT
+                    const floating[:, ::1] d,    # IN
+                    floating[:, ::1] v,          # IN/OUT: the velocity
+                    double beta, double learning_rate):
+    """v := βv + (1 − β) d, then theta := theta − α v, in one pass."""
+    _same_shape("d", theta, d)
+    _same_shape("v", theta, v)
+    with nogil:
+        _momentum[floating](&theta[0, 0], &d[0, 0], &v[0, 0], beta, learning_rate,
+                            theta.shape[0] * theta.shape[1])
+
+
+def adam_update(floating[:, ::1] theta,      # IN/OUT
+                const floating[:, ::1] d,    # IN
+                floating[:, ::1] v,          # IN/OUT: first moment
+                floating[:, ::1] s,          # IN/OUT: second moment
+                double beta1, double beta2, double epsilon, double learning_rate, int t):
+    """Adam's t-th update (t from 1), bias-corrected, in one pass."""
+    cdef Call c
+    _same_shape("d", theta, d)
+    _same_shape("v", theta, v)
+    _same_shape("s", theta, s)
+    c.beta1, c.beta2, c.eps, c.lr = beta1, beta2, epsilon, learning_rate
+    c.c1, c.c2 = 1 - beta1 ** t, 1 - beta2 ** t
+    with nogil:
+        _adam[floating](&theta[0, 0], &d[0, 0], &v[0, 0], &s[0, 0], &c,
+                        theta.shape[0] * theta.shape[1])
+
+
 def accepts_cost(double J, double limit=INFINITY):
     """Whether the compiled iteration would apply an update after cost ``J``: False for
     NaN, ±inf and anything above ``limit``. Tests that the build kept IEEE semantics."""

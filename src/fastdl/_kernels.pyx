@@ -67,6 +67,12 @@ cdef extern from "_fastmath.h" nogil:
     double fdl_sumsq_f(const float*, size_t)
     void fdl_axpy_update_d(double*, const double*, double, size_t)
     void fdl_axpy_update_f(float*, const float*, float, size_t)
+    void fdl_momentum_update_d(double*, const double*, double*, double, double, double, size_t)
+    void fdl_momentum_update_f(float*, const float*, float*, float, float, float, size_t)
+    void fdl_adam_update_d(double*, const double*, double*, double*, double, double, double,
+                           double, double, double, double, double, size_t)
+    void fdl_adam_update_f(float*, const float*, float*, float*, float, float, float, float,
+                           float, float, float, float, size_t)
 
 # Which build this is: FASTDL_DEBUG=1 at build time turns Cython's bounds checks on.
 BOUNDSCHECK = bool(FASTDL_DEBUG)
@@ -84,6 +90,14 @@ cdef enum:
     MODE_GRADIENTS = 2  # J, and dW, db into the workspace's gradient buffers
     MODE_STEP = 3       # J, then (if J is accepted) backup copy and gradient-descent update
 FORWARD, COST, GRADIENTS, STEP = MODE_FORWARD, MODE_COST, MODE_GRADIENTS, MODE_STEP
+
+# The update rule of MODE_STEP: plain gradient descent is folded into the dW GEMM; the
+# others compute dW, then update W, b and their state (velocities, moments) in one pass.
+cdef enum:
+    OPT_GD = 0
+    OPT_MOMENTUM = 1
+    OPT_ADAM = 2
+OPTIMIZER_CODES = {"gd": OPT_GD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
 
 
 # -- typed dispatch to the C loops (one name for both precisions) ---------------------
@@ -140,6 +154,25 @@ cdef inline void _update(floating* theta, const floating* d, floating lr, size_t
         fdl_axpy_update_f(theta, d, lr, size)
 
 
+cdef inline void _momentum(floating* theta, const floating* d, floating* v, double beta,
+                           double lr, size_t size) noexcept nogil:
+    if floating is double:
+        fdl_momentum_update_d(theta, d, v, beta, 1 - beta, lr, size)
+    else:
+        fdl_momentum_update_f(theta, d, v, <float>beta, <float>(1 - beta), <float>lr, size)
+
+
+cdef inline void _adam(floating* theta, const floating* d, floating* v, floating* s, Call* c,
+                       size_t size) noexcept nogil:
+    if floating is double:
+        fdl_adam_update_d(theta, d, v, s, c.beta1, 1 - c.beta1, c.beta2, 1 - c.beta2, c.lr,
+                          c.c1, c.c2, c.eps, size)
+    else:
+        fdl_adam_update_f(theta, d, v, s, <float>c.beta1, <float>(1 - c.beta1), <float>c.beta2,
+                          <float>(1 - c.beta2), <float>c.lr, <float>c.c1, <float>c.c2,
+                          <float>c.eps, size)
+
+
 cdef inline void _gemm(bint trans_a, bint trans_b, int M, int N, int K, floating alpha,
                        const floating* A, int lda, const floating* B, int ldb, floating beta,
                        floating* C, int ldc) noexcept nogil:
@@ -179,6 +212,10 @@ cdef struct Layer:
     void* Am          # (n, cap): A * mask, what the next layer reads under dropout
     void* g           # custom activations: T (*)(T) for g and g'(z)
     void* gprime
+    void* vW          # optimizer state: velocities / first moments (momentum, Adam)
+    void* vb
+    void* sW          # second moments (Adam)
+    void* sb
 
 
 cdef struct Call:
@@ -190,6 +227,8 @@ cdef struct Call:
     double lr, l2, limit
     void* out
     bint backup
+    int opt           # OPT_*: the update rule of MODE_STEP
+    double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
 
 
 cdef inline void* _input_of(Layer* layers, int l, Call* c, int* ld, bint* trans) noexcept nogil:
@@ -206,8 +245,9 @@ cdef inline void* _input_of(Layer* layers, int l, Call* c, int* ld, bint* trans)
 cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
     """Forward, cost, backward and update for every layer; returns J (0 when predicting).
 
-    The update is folded into the dW GEMM: W := (1 − αλ/m) W − (α/m) dZ A_prevᵀ, with
-    beta carrying the L2 decay (1 without L2). dA_prev = Wᵀ dZ is computed first, from
+    Gradient descent is folded into the dW GEMM: W := (1 − αλ/m) W − (α/m) dZ A_prevᵀ,
+    with beta carrying the L2 decay (1 without L2); momentum and Adam compute dW, then
+    update W, b and their state in one pass per layer. dA_prev = Wᵀ dZ is computed first, from
     the pre-update W, and there is no dA[0]. Nothing is updated before J is known and
     found finite and within ``limit``, and the backup is copied just before.
     """
@@ -259,6 +299,7 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
     cdef Layer* lay
     cdef const floating* P
     cdef floating beta
+    cdef size_t size
     for l in range(L - 1, -1, -1):
         lay = &layers[l]
         if l < L - 1:
@@ -270,7 +311,7 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
         if l > 0:
             _gemm[floating](True, False, lay.n_prev, m, lay.n, 1, <floating*>lay.W, lay.n_prev,
                             <floating*>lay.D, m, 0, <floating*>layers[l - 1].D, m)
-        if c.mode == MODE_STEP:
+        if c.mode == MODE_STEP and c.opt == OPT_GD:
             _gemm[floating](False, not trans, lay.n, lay.n_prev, m, <floating>(-c.lr / m),
                             <floating*>lay.D, m, P, ld, <floating>(1 - c.lr * c.l2 / m),
                             <floating*>lay.W, lay.n_prev)
@@ -282,6 +323,18 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                 beta = <floating>(c.l2 / m)
             _gemm[floating](False, not trans, lay.n, lay.n_prev, m, <floating>(1.0 / m),
                             <floating*>lay.D, m, P, ld, beta, <floating*>lay.dW, lay.n_prev)
+            if c.mode == MODE_STEP:  # momentum or Adam, now that dA_prev has used W
+                size = <size_t>lay.n * lay.n_prev
+                if c.opt == OPT_MOMENTUM:
+                    _momentum[floating](<floating*>lay.W, <floating*>lay.dW, <floating*>lay.vW,
+                                        c.beta1, c.lr, size)
+                    _momentum[floating](<floating*>lay.b, <floating*>lay.db, <floating*>lay.vb,
+                                        c.beta1, c.lr, lay.n)
+                else:
+                    _adam[floating](<floating*>lay.W, <floating*>lay.dW, <floating*>lay.vW,
+                                    <floating*>lay.sW, c, size)
+                    _adam[floating](<floating*>lay.b, <floating*>lay.db, <floating*>lay.vb,
+                                    <floating*>lay.sb, c, lay.n)
 
 
 include "_workspace.pxi"

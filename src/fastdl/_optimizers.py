@@ -100,13 +100,13 @@ class Adam(Optimizer):
         self.t = 0
         self.moments = [tuple((np.zeros_like(p), np.zeros_like(p)) for p in pair) for pair in params]
 
-    def corrections(self):
-        """The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ for the update about to be applied."""
-        return 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+    def corrections(self, t):
+        """The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of the t-th update."""
+        return 1 - self.beta1 ** t, 1 - self.beta2 ** t
 
     def apply(self, params, grads):
         self.t += 1
-        c1, c2 = self.corrections()
+        c1, c2 = self.corrections(self.t)
         for pair, dpair, moments in zip(params, grads, self.moments):
             for theta, d, (v, s) in zip(pair, dpair, moments):
                 t = theta.dtype.type

@@ -40,6 +40,7 @@ cdef class Workspace:
     cdef list _bound      # [W1, b1, W2, b2, ...] the table's W, b point at
     cdef list _bound_backup
     cdef list _db         # db[l] arrays, (n[l], 1)
+    cdef object _bound_state  # the optimizer state list the table points into
     cdef bint _training, _masked
     cdef readonly list grads
 
@@ -101,6 +102,31 @@ cdef class Workspace:
                 self.layers[l].b = cnp.PyArray_DATA(b)
         return 0
 
+    cdef int _bind_state(self, state) except -1:
+        """Point the table at an optimizer's state, a list of one tuple per layer:
+        (vW, vb) for momentum, (vW, vb, sW, sb) for Adam; bound by identity of the list,
+        which the engine keeps for as long as the optimizer keeps its arrays."""
+        cdef int l
+        if state is self._bound_state:
+            return 0
+        if state is None or len(state) != self.L:
+            raise ValueError(f"optimizer state must hold one tuple per layer ({self.L})")
+        for l in range(self.L):
+            arrays = state[l]
+            shapes = [(self.layers[l].n, self.layers[l].n_prev), (self.layers[l].n, 1)]
+            for k, array in enumerate(arrays):
+                if (not isinstance(array, np.ndarray) or array.dtype != self.dtype
+                        or array.shape != shapes[k % 2] or not array.flags.c_contiguous
+                        or not array.flags.writeable):
+                    raise ValueError(f"optimizer state of layer {l + 1} does not match W, b")
+            self.layers[l].vW = cnp.PyArray_DATA(arrays[0])
+            self.layers[l].vb = cnp.PyArray_DATA(arrays[1])
+            if len(arrays) == 4:
+                self.layers[l].sW = cnp.PyArray_DATA(arrays[2])
+                self.layers[l].sb = cnp.PyArray_DATA(arrays[3])
+        self._bound_state = state
+        return 0
+
     cdef list _bind_masks(self, masks):
         """Point each hidden layer at its dropout mask (or NULL); returns what to keep alive."""
         cdef int l
@@ -119,10 +145,13 @@ cdef class Workspace:
         return kept
 
     def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
-            double limit=INFINITY, backup=None, out=None):
+            double limit=INFINITY, backup=None, out=None, int opt=OPT_GD, state=None,
+            double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0):
         """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
-        gradients in :attr:`grads` (MODE_GRADIENTS), or J and a gradient-descent step
-        with learning rate ``lr`` (MODE_STEP). Returns J (0.0 when predicting)."""
+        gradients in :attr:`grads` (MODE_GRADIENTS), or J and one update with learning
+        rate ``lr`` (MODE_STEP) by the rule ``opt`` (OPT_*; momentum and Adam update
+        ``state`` too, see :meth:`_bind_state`; momentum's beta is ``beta1``, and c1, c2
+        are Adam's bias corrections for this step). Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef cnp.ndarray Xa = X
@@ -136,6 +165,9 @@ cdef class Workspace:
         c.out = c.Y = NULL
         c.backup = False
         c.ys0 = c.ys1 = 0
+        if opt not in (OPT_GD, OPT_MOMENTUM, OPT_ADAM):
+            raise ValueError(f"unknown optimizer code {opt}")
+        c.opt, c.beta1, c.beta2, c.eps, c.c1, c.c2 = opt, beta1, beta2, eps, c1, c2
         if mode == MODE_FORWARD:
             c.out = cnp.PyArray_DATA(out)
         else:
@@ -147,8 +179,10 @@ cdef class Workspace:
             c.ys0, c.ys1 = cnp.PyArray_STRIDES(Ya)[0] // item, cnp.PyArray_STRIDES(Ya)[1] // item
             if not self._training:
                 self._start_training()
-            if mode == MODE_GRADIENTS and self.grads is None:
+            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD):
                 self._gradient_buffers()
+            if mode == MODE_STEP and opt != OPT_GD:
+                self._bind_state(state)
             if mode == MODE_STEP and backup is not None:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
