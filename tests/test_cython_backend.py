@@ -225,6 +225,29 @@ def test_batches_of_any_size_reuse_and_grow_the_buffers(rng):
     assert engine._workspace.capacity == 100
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dims", [[3, 1], [3, 2], [1, 4, 1]])
+def test_one_unit_and_one_input_layers_read_column_slices(rng, dims, order):
+    """Products with one output row or column go through GEMV, with the slice's leading
+    dimension (a C-ordered column slice, or a row slice of an F-ordered array)."""
+    activations = ["tanh"] * (len(dims) - 2) + ["sigmoid"]
+    numpy_engine, engine, params = _engines(dims, activations, np.float64)
+    X_full = np.asarray(rng.standard_normal((dims[0], 50)), order=order)
+    Y = (rng.random((dims[-1], 50)) > 0.5).astype(float)
+    X, Yb = X_full[:, 10:37], Y[:, 10:37]
+    _close(engine.forward(params, X), numpy_engine.forward(params, X), np.float64)
+    mine, reference = _copy(params), _copy(params)
+    for _ in range(3):
+        _close(engine.step(mine, X, Yb, GradientDescent(0.5)),
+               numpy_engine.step(reference, X, Yb, GradientDescent(0.5)), np.float64)
+    J, grads = engine.gradients(mine, X, Yb)
+    J_ref, grads_ref = numpy_engine.gradients(reference, X, Yb)
+    _close(J, J_ref, np.float64)
+    for (dW, db), (dW_ref, db_ref) in zip(grads, grads_ref):
+        _close(dW, dW_ref, np.float64)
+        _close(db, db_ref, np.float64)
+
+
 def test_strided_input_is_handled(rng):
     numpy_engine, engine, params = _engines([3, 4, 2], ["relu", "linear"], np.float64)
     X = rng.standard_normal((6, 40))[::2, ::2]  # neither C- nor F-contiguous

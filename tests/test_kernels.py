@@ -148,16 +148,25 @@ def test_softmax_output(rng, dtype):
     _close(dZ, A - Y, dtype)
 
 
+# (M, N, K): a general product, and the one-row / one-column outputs that go through GEMV.
+GEMM_SHAPES = [(4, 5, 6), (1, 5, 6), (4, 1, 6), (1, 1, 6), (4, 5, 1), (1, 5, 1)]
+
+
+@pytest.mark.parametrize("beta", [0.0, 2.0])
+@pytest.mark.parametrize("shape", GEMM_SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("trans_b", [False, True])
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_gemm_row_major(rng, dtype, trans_a, trans_b):
-    A = rng.standard_normal((6, 4) if trans_a else (4, 6)).astype(dtype)
-    B = rng.standard_normal((5, 6) if trans_b else (6, 5)).astype(dtype)
-    C = rng.standard_normal((4, 5)).astype(dtype)
-    expected = 0.5 * (A.T if trans_a else A) @ (B.T if trans_b else B) + 2.0 * C
+def test_gemm_row_major(rng, dtype, trans_a, trans_b, shape, beta):
+    M, N, k = shape
+    A = rng.standard_normal((k, M) if trans_a else (M, k)).astype(dtype)
+    B = rng.standard_normal((N, k) if trans_b else (k, N)).astype(dtype)
+    C = rng.standard_normal((M, N)).astype(dtype)
+    expected = 0.5 * (A.T if trans_a else A) @ (B.T if trans_b else B) + beta * C
+    if beta == 0:
+        C[...] = np.nan  # beta = 0 ignores what C held, NaN included
     out = C
-    K.gemm(trans_a, trans_b, 0.5, A, B, 2.0, out)
+    K.gemm(trans_a, trans_b, 0.5, A, B, beta, out)
     assert out is C
     _close(C, expected, dtype)
 
@@ -248,3 +257,18 @@ def test_build_matches_fastdl_debug():
 def test_debug_build_checks_bounds():
     with pytest.raises(IndexError):
         K.sum_of_squares(np.empty((0, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_all_within_finds_any_bad_entry(rng, dtype):
+    x = rng.uniform(-1, 1, (7, 37)).astype(dtype)
+    assert K.all_within(x) is True and K.all_within(x.T) is True  # C and F order
+    assert K.all_within(x, -1.0, 1.0) is True
+    assert K.all_within(x, 0.0, 1.0) is False
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in [(0, 0), (3, 17), (6, 36)]:  # first, middle, last (a loop remainder)
+            y = x.copy()
+            y[where] = bad
+            assert K.all_within(y) is False, (bad, where)
+    assert K.all_within(x[:, ::2]) is None  # not contiguous: the caller falls back to numpy
+    assert K.all_within(x.astype(np.int64)) is None

@@ -8,6 +8,8 @@ go through scipy's BLAS, none through numpy's, so the two OpenBLAS copies never
 interleave. Every update rule runs inside the compiled iteration: gradient descent
 fused into the dW GEMM, momentum and Adam as one pass over W, dW and their state.
 """
+import math
+
 import numpy as np
 
 from ._optimizers import Adam, GradientDescent, Momentum, guarded_apply
@@ -97,7 +99,7 @@ class CythonEngine:
                        backup, opt=_OPTIMIZERS["adam"], state=self._adam_state(optimizer),
                        beta1=optimizer.beta1, beta2=optimizer.beta2, eps=optimizer.epsilon,
                        c1=c1, c2=c2)
-            if np.isfinite(J) and J <= limit:  # the kernel updated: count the step
+            if math.isfinite(J) and J <= limit:  # the kernel updated: count the step
                 optimizer.t += 1
             return J
         # Any other rule: compiled gradients, then the rule's own update.

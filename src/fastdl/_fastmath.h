@@ -291,6 +291,16 @@ static FDL_CLONES void S(fdl_axpy_update)(T *theta, const T *d, T lr, size_t siz
     for (size_t k = 0; k < size; k++) theta[k] -= lr * d[k];
 }
 
+/* Whether every x is finite and within [low, high]: the input check of the Python
+ * layer, in one pass without the temporaries numpy's isfinite/compare would make.
+ * No early exit, so the loop vectorises; bad input is the rare case. */
+static FDL_CLONES int S(fdl_all_within)(const T *x, size_t size, T low, T high) {
+    int ok = 1;
+    for (size_t k = 0; k < size; k++)
+        ok &= (x[k] - x[k] == 0) & (x[k] >= low) & (x[k] <= high);
+    return ok;
+}
+
 /* Momentum, the numpy reference's order of operations: v := βv + (1−β)d; theta −= lr·v.
  * rest = 1 − β is rounded once, in double, by the caller, as the reference does. */
 static FDL_CLONES void S(fdl_momentum_update)(T *theta, const T *d, T *v, T beta, T rest, T lr,

@@ -1,6 +1,27 @@
 # Included by _kernels.pyx: each kernel alone, callable from Python, for the tests.
 # The training engine does not use these (a call per kernel loses on small networks);
-# they run the very same C loops and BLAS calls as Workspace.run.
+# they run the very same C loops and BLAS calls as Workspace.run. all_within is the
+# exception: the validation layer calls it.
+
+
+def all_within(cnp.ndarray x, double low=-INFINITY, double high=INFINITY):
+    """Whether every entry of ``x`` is finite and within [low, high]; None when x is not
+    a contiguous float32/float64 array (the caller then checks with numpy)."""
+    cdef size_t size = <size_t>cnp.PyArray_SIZE(x)
+    cdef int ok
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(x) or cnp.PyArray_IS_F_CONTIGUOUS(x)):
+        return None
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            ok = fdl_all_within_d(<const double*>cnp.PyArray_DATA(x), size, low, high)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            ok = fdl_all_within_f(<const float*>cnp.PyArray_DATA(x), size, <float>low,
+                                  <float>high)
+    else:
+        return None
+    return bool(ok)
 
 
 def gemm(bint trans_a, bint trans_b, double alpha,

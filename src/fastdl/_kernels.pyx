@@ -20,9 +20,9 @@ The small ``def`` functions at the end expose each kernel alone, for the tests.
 No kernel validates its input: the Python layer has done that once.
 """
 from libc.math cimport INFINITY
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
 
 cimport numpy as cnp
 import numpy as np
@@ -67,6 +67,8 @@ cdef extern from "_fastmath.h" nogil:
     double fdl_sumsq_f(const float*, size_t)
     void fdl_axpy_update_d(double*, const double*, double, size_t)
     void fdl_axpy_update_f(float*, const float*, float, size_t)
+    int fdl_all_within_d(const double*, size_t, double, double)
+    int fdl_all_within_f(const float*, size_t, float, float)
     void fdl_momentum_update_d(double*, const double*, double*, double, double, double, size_t)
     void fdl_momentum_update_f(float*, const float*, float*, float, float, float, size_t)
     void fdl_adam_update_d(double*, const double*, double*, double*, double, double, double,
@@ -180,13 +182,51 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int M, int N, int K, floating
 
     Row-major memory read column-major is the transpose, so compute
     Cᵀ = op(B)ᵀ op(A)ᵀ: swap the operands and their dimensions, keep the flags.
+    A product with one output row or column (a one-unit layer, m = 1) is a
+    matrix-vector product: OpenBLAS's GEMM takes ~3x as long as GEMV there.
     """
     cdef char* ta = b"T" if trans_a else b"N"
     cdef char* tb = b"T" if trans_b else b"N"
-    if floating is double:
+    if M == 1 or N == 1:
+        _gemv_for_gemm[floating](trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+    elif floating is double:
         dgemm(tb, ta, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)
     else:
         sgemm(tb, ta, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
+
+
+cdef inline void _gemv_for_gemm(bint trans_a, bint trans_b, int M, int N, int K,
+                                floating alpha, const floating* A, int lda, const floating* B,
+                                int ldb, floating beta, floating* C, int ldc) noexcept nogil:
+    """:func:`_gemm` for M == 1 (C is a row: cᵀ = op(B)ᵀ a) or N == 1 (C is a column:
+    c = op(A) b). beta == 0 must ignore C's old contents (our buffers start uninitialised,
+    and some OpenBLAS versions scale NaN by 0 to NaN), so C is zeroed first."""
+    cdef char* t
+    cdef int rows, cols, ld, incx, incy
+    cdef const floating* mat
+    cdef const floating* x
+    if M == 1:
+        # Row-major op(B) (K×N) read column-major is op(B)ᵀ: no transpose gives op(B)ᵀ a.
+        mat, ld, x, incy = B, ldb, A, 1
+        incx = lda if trans_a else 1
+        t = b"T" if trans_b else b"N"
+        rows, cols = (K, N) if trans_b else (N, K)
+    else:
+        # c = op(A) b: row-major op(A) (M×K) read column-major is op(A)ᵀ, so transpose it.
+        mat, ld, x, incy = A, lda, B, ldc
+        incx = 1 if trans_b else ldb
+        t = b"N" if trans_a else b"T"
+        rows, cols = (M, K) if trans_a else (K, M)
+    if beta == 0:
+        if incy == 1:
+            memset(C, 0, <size_t>(N if M == 1 else M) * sizeof(floating))
+        else:
+            for k in range(M):
+                C[<size_t>k * incy] = 0
+    if floating is double:
+        dgemv(t, &rows, &cols, &alpha, <double*>mat, &ld, <double*>x, &incx, &beta, C, &incy)
+    else:
+        sgemv(t, &rows, &cols, &alpha, <float*>mat, &ld, <float*>x, &incx, &beta, C, &incy)
 
 
 cdef inline bint _accept(double J, double limit) noexcept nogil:

@@ -3,6 +3,8 @@
 An optimizer owns its state (velocities, second moments) with the shapes of the
 parameters, allocated once by :meth:`start`; ``apply`` updates parameters in place.
 """
+import math
+
 import numpy as np
 
 from ._validation import check_choice, check_positive
@@ -31,7 +33,7 @@ def guarded_apply(optimizer, params, grads, J, limit, backup=None):
     A refused update leaves the parameters as they were, so the caller can restore
     ``backup``, which this copies the parameters into before each accepted update.
     """
-    if not (np.isfinite(J) and J <= limit):  # NaN and +inf too (inf <= inf holds)
+    if not (math.isfinite(J) and J <= limit):  # NaN and +inf too (inf <= inf holds)
         return J
     if backup is not None:
         for (W, b), (W_saved, b_saved) in zip(params, backup):

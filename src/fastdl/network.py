@@ -1,5 +1,7 @@
 """The L-layer network: the user-facing object that validates, then hands work to an engine."""
+import math
 import numbers
+
 import numpy as np
 
 from . import _validation as v
@@ -183,7 +185,7 @@ class Network:
     def _step(self, X, Y, optimizer):
         """One validated-input iteration; restores the last good parameters on divergence."""
         J = self._engine.step(self._params, X, Y, optimizer, self._backup)
-        if np.isfinite(J):
+        if math.isfinite(J):
             self._backup_valid = True
         else:
             self._restore_backup()
@@ -201,7 +203,7 @@ class Network:
         X, Y = self._check_XY(X, Y)
         learning_rate = v.check_positive("learning_rate", learning_rate)
         J = self._step(X, Y, GradientDescent(learning_rate))
-        if not np.isfinite(J):
+        if not math.isfinite(J):
             raise DivergenceError(divergence_message(learning_rate))
         return J
 
