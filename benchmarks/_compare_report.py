@@ -176,3 +176,17 @@ def markdown_report(report):
     for title, header, rows in tables(report):
         lines += ["", f"#### {title}", "", markdown_table(header, rows)]
     return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- compare.py: begin -->", "<!-- compare.py: end -->"
+
+
+def update_readme(path, markdown):
+    """Put ``markdown`` between the BEGIN and END markers of ``path``, keeping the rest."""
+    with open(path) as f:
+        text = f.read()
+    start, stop = text.find(BEGIN), text.find(END)
+    if start < 0 or stop < start:
+        raise SystemExit(f"{path} has no {BEGIN} ... {END} section to write the table into")
+    with open(path, "w") as f:
+        f.write(text[:start + len(BEGIN)] + "\n" + markdown + text[stop:])

@@ -23,6 +23,7 @@ is skipped, and the output says so.
     python benchmarks/compare.py                       # all networks, float64 and float32
     python benchmarks/compare.py --quick               # a few seconds (CI)
     python benchmarks/compare.py --markdown benchmarks/RESULTS.md --json results.json
+    python benchmarks/compare.py --markdown benchmarks/RESULTS.md --readme README.md
 """
 import os
 
@@ -32,6 +33,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import timeit  # noqa: E402
@@ -42,7 +44,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmarks.common import (LEARNING_RATE, NETWORKS, SEED, make_data,  # noqa: E402
                                measure_training_memory)
 from _compare_peers import PEERS, Unavailable, gemm_floor  # noqa: E402
-from _compare_report import environment, load_average, markdown_report, text_report  # noqa: E402
+from _compare_report import (environment, load_average, markdown_report, text_report,  # noqa: E402
+                             update_readme)
 
 import fastdl  # noqa: E402
 from fastdl._backends import available_backends  # noqa: E402
@@ -161,7 +164,13 @@ def calibrate(fn, target):
 
 
 def interleaved(callables, repeat, target, budget):
-    """Per contender: the seconds per call of each round, round-robin.
+    """Per contender: the seconds per call of each round, in a new random order each round.
+
+    The order is shuffled (with a fixed seed) rather than rotated because a contender
+    slows down whoever runs next: PyTorch's OpenMP workers and the other library's
+    OpenBLAS workers keep spinning for a while after their call, on the same two cores.
+    Under rotation one contender would always follow PyTorch; shuffled, each follows
+    each other one in few rounds, and the medians do not see it.
 
     ``repeat`` rounds, or fewer (but at least :data:`MIN_ROUNDS`) where that many would
     take more than ``budget`` seconds: on the large networks a single round of every
@@ -174,9 +183,9 @@ def interleaved(callables, repeat, target, budget):
         round_time += max(target, TIMER() - start)  # a sample lasts about this long
     rounds = max(min(repeat, MIN_ROUNDS), min(repeat, int(budget / round_time)))
     samples = {name: [] for name in callables}
-    names = list(callables)
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+    names, order = list(callables), random.Random(SEED)
+    for _ in range(rounds):
+        for name in order.sample(names, len(names)):
             fn, number = callables[name], numbers[name]
             start = TIMER()
             for _ in range(number):
@@ -289,6 +298,9 @@ def parse_args(argv):
                              "longer than this per network and dtype (default 30)")
     parser.add_argument("--json", metavar="PATH", help="write every sample and the settings")
     parser.add_argument("--markdown", metavar="PATH", help="write the tables as markdown")
+    parser.add_argument("--readme", metavar="PATH",
+                        help="write the markdown into PATH between its "
+                             "'<!-- compare.py: begin/end -->' markers (the top-level README)")
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME",
                         help=f"leave out these peers (of {list(PEERS)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
@@ -342,6 +354,8 @@ def main(argv=None):
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(markdown_report(report))
+    if args.readme:
+        update_readme(args.readme, markdown_report(report))
     return 0
 
 

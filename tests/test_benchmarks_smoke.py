@@ -47,10 +47,10 @@ def _classes():
 
 
 def _small_combinations(cls):
-    """Every backend, and the first (or cheapest) value of every other axis."""
+    """Every backend and optimizer, and the first (or cheapest) value of every other axis."""
     axes = []
     for name, values in zip(cls.param_names, cls.params):
-        if name == "backend":
+        if name in ("backend", "optimizer"):
             axes.append(values)
         else:
             axes.append([SMALL[name]] if SMALL.get(name) in values else values[:1])
@@ -74,19 +74,23 @@ def test_asv_benchmark_runs(cls):
     assert ran, f"every combination of {cls.__name__} was skipped"
 
 
-def test_compare_quick_writes_json(tmp_path):
-    out_json, out_md = tmp_path / "compare.json", tmp_path / "compare.md"
+def test_compare_quick_writes_json_markdown_and_readme(tmp_path):
+    out_json, out_md, readme = (tmp_path / name for name in ("c.json", "c.md", "README.md"))
+    readme.write_text("# Title\n<!-- compare.py: begin -->\nold table\n<!-- compare.py: end -->\nrest\n")
     # The peers are left out here (importing them alone takes seconds); test_peer_runs
     # covers the installed ones.
     command = [sys.executable, str(BENCHMARKS / "compare.py"), "--quick", "--repeat", "1",
                "--shapes", "3,4,1:16", "2,1:8", "--skip", "scikit-learn", "PyTorch", "JAX",
-               "--json", str(out_json), "--markdown", str(out_md)]
+               "--json", str(out_json), "--markdown", str(out_md), "--readme", str(readme)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads(out_json.read_text())
     assert [r["layer_dims"] for r in report["results"]][::2] == [[3, 4, 1], [2, 1]]
     assert "numpy notes" in report["results"][0]["median_s"]
     assert "GEMM floor" in out_md.read_text()
+    text = readme.read_text()
+    assert text.startswith("# Title\n<!-- compare.py: begin -->\n") and text.endswith("rest\n")
+    assert "old table" not in text and out_md.read_text() in text
 
 
 @pytest.mark.parametrize("peer, module", [("scikit-learn", "sklearn"), ("PyTorch", "torch"),

@@ -1,8 +1,9 @@
 """Whole training iterations, prediction, the memory of a training run, and its quality.
 
-``Step`` times one full-batch gradient-descent iteration twice: through the engine
-(what ``fit`` runs per batch) and through the public ``Network.step`` (validation
-included), so the API's overhead shows on its own. ``Convergence`` tracks the final
+``Step`` times one full-batch gradient-descent iteration twice: through the engine (what
+``fit`` runs per batch) and through the public ``Network.step`` (validation included),
+so the API's overhead shows on its own. ``Epoch`` times a mini-batch epoch of ``fit``
+by each optimizer, shuffling and the last, smaller batch included. ``Convergence`` tracks the final
 cost and accuracy of fixed training runs, so a change that is faster but learns worse
 shows up next to the speed-up.
 """
@@ -34,6 +35,27 @@ class Step:
 
     def time_network_step(self, backend, dtype, network):
         self.net.step(self.X, self.Y, LEARNING_RATE)
+
+
+class Epoch:
+    """One epoch of mini-batch training through ``fit``: a shuffle, batches of 256 and a
+    last smaller one (4096 = 16 · 256, so planar's 400 gives 256 + 144), by each optimizer."""
+
+    params = [BACKENDS, DTYPES, ["planar", "mnist"], ["gd", "momentum", "adam"]]
+    param_names = ["backend", "dtype", "network", "optimizer"]
+    timer = TIMER
+    batch_size = 256
+
+    def setup(self, backend, dtype, network, optimizer):
+        layer_dims, self.X, self.Y = network_data(network, dtype)
+        self.net = make_network(layer_dims, dtype, backend)
+        rate = LEARNING_RATE if optimizer == "gd" else 1e-3
+        self.options = dict(learning_rate=rate, epochs=1, batch_size=self.batch_size,
+                            optimizer=optimizer)
+        self.net.fit(self.X, self.Y, **self.options)  # buffers allocated before timing
+
+    def time_epoch(self, backend, dtype, network, optimizer):
+        self.net.fit(self.X, self.Y, **self.options)
 
 
 class Predict:
