@@ -21,6 +21,15 @@ RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 ATOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
+@pytest.fixture(autouse=True, params=["one block", "blocks of 7"])
+def backward_block(request, monkeypatch):
+    """Every test twice: batches in one backward block (as up to 1024 examples are), and
+    in blocks of 7 columns with a remainder, the path of large batches."""
+    if request.param == "blocks of 7":
+        monkeypatch.setattr(CythonEngine, "backward_block", 7)
+    return request.param
+
+
 def _close(actual, expected, dtype, what=""):
     scale = max(1.0, float(np.max(np.abs(expected))))
     np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype], atol=ATOL[dtype] * scale,
@@ -352,3 +361,21 @@ def test_network_uses_the_compiled_engine_end_to_end(rng):
     reference = slow.fit(X, Y, learning_rate=0.1, epochs=30, batch_size=16)
     np.testing.assert_allclose(history.costs, reference.costs, rtol=1e-10)
     np.testing.assert_allclose(fast.predict_proba(X.T.copy().T), slow.predict_proba(X), rtol=1e-10)
+
+
+def test_a_batch_larger_than_the_block_is_done_in_blocks(rng):
+    numpy_engine, engine, params = _engines([4, 6, 5, 1], ["relu", "tanh", "sigmoid"],
+                                            np.float64)
+    engine.backward_block = 5
+    X = rng.standard_normal((4, 23))
+    Y = (rng.random((1, 23)) > 0.5).astype(float)
+    mine, reference = _copy(params), _copy(params)
+    for _ in range(3):
+        _close(engine.step(mine, X, Y, GradientDescent(0.5)),
+               numpy_engine.step(reference, X, Y, GradientDescent(0.5)), np.float64)
+    workspace = engine._workspace
+    assert workspace.block == 5 and workspace.capacity == 23
+    assert workspace.grads is not None  # blocked descent reads dW from the gradient buffers
+    for (W, b), (W_ref, b_ref) in zip(mine, reference):
+        _close(W, W_ref, np.float64)
+        _close(b, b_ref, np.float64)

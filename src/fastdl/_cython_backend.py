@@ -36,6 +36,8 @@ class CythonEngine:
     """
 
     name = "cython"
+    # Examples per block of the backward pass; tests set a small one to cover blocking.
+    backward_block = _kernels.BACKWARD_BLOCK
 
     def __init__(self, spec):
         self.spec = spec
@@ -57,7 +59,8 @@ class CythonEngine:
         if ws is None or ws.capacity < m:
             spec = self.spec
             ws = self._workspace = _kernels.Workspace(
-                spec.layer_dims, self._codes, spec.leaky_slope, spec.dtype, m, self._functions)
+                spec.layer_dims, self._codes, spec.leaky_slope, spec.dtype, m, self._functions,
+                self.backward_block)
         return ws
 
     def forward(self, params, X):

@@ -140,45 +140,49 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
     }
 }
 
-/* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m) rowsum(dZ), in one pass.
- * g' comes from the stored output A where it can: σ' = A(1 − A), tanh' = 1 − A²,
- * ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when z > 0, as slope >= 0);
- * a custom activation's g' takes the kept Z. dZ may be the buffer dA. */
-static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int m, const T *dA,
-                                       const T *A, const T *Z, const T *mask, T *dZ, T *db,
-                                       S(fdl_fn) gprime) {
+/* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m_total) rowsum(dZ), in one pass,
+ * for a block of w columns. g' comes from the stored output A where it can:
+ * σ' = A(1 − A), tanh' = 1 − A², ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when
+ * z > 0, as slope >= 0); a custom activation's g' takes the kept Z. dA and dZ (which may be
+ * the same buffer) have rows of w; A, Z and the mask have rows of lda (the whole batch),
+ * so a block of a batch is read in place. With ``accumulate``, db adds this block's share
+ * to what earlier blocks left. */
+static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int lda, int m_total,
+                                       int accumulate, const T *dA, const T *A, const T *Z,
+                                       const T *mask, T *dZ, T *db, S(fdl_fn) gprime) {
     for (int i = 0; i < n; i++) {
-        size_t o = (size_t)i * m;
-        const T *da = dA + o, *a = A + o;
+        size_t o = (size_t)i * w, oa = (size_t)i * lda;
+        const T *da = dA + o, *a = A + oa;
         T *dz = dZ + o;
         T s = 0;
         if (mask) {
-            const T *d = mask + o;
-            FDL_IVDEP for (int j = 0; j < m; j++) dz[j] = da[j] * d[j];
+            const T *d = mask + oa;
+            FDL_IVDEP for (int j = 0; j < w; j++) dz[j] = da[j] * d[j];
             da = dz;
         }
         switch (act) {
         case FDL_SIGMOID:
-            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j] * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j] * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
             break;
         case FDL_TANH:
-            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j] * (1 - a[j] * a[j]); dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j] * (1 - a[j] * a[j]); dz[j] = v; s += v; }
             break;
         case FDL_RELU:
-            FDL_IVDEP for (int j = 0; j < m; j++) { T v = a[j] > 0 ? da[j] : 0; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? da[j] : 0; dz[j] = v; s += v; }
             break;
         case FDL_LEAKY_RELU:
-            FDL_IVDEP for (int j = 0; j < m; j++) { T v = a[j] > 0 ? da[j] : da[j] * slope; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? da[j] : da[j] * slope; dz[j] = v; s += v; }
             break;
         case FDL_CUSTOM: {
-            const T *z = Z + o;
-            for (int j = 0; j < m; j++) { T v = da[j] * gprime(z[j]); dz[j] = v; s += v; }
+            const T *z = Z + oa;
+            for (int j = 0; j < w; j++) { T v = da[j] * gprime(z[j]); dz[j] = v; s += v; }
             break;
         }
         default: /* linear */
-            FDL_IVDEP for (int j = 0; j < m; j++) { T v = da[j]; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j]; dz[j] = v; s += v; }
         }
-        db[i] = s / m;
+        T share = s / m_total;
+        db[i] = accumulate ? db[i] + share : share;
     }
 }
 

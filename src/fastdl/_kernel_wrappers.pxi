@@ -57,8 +57,9 @@ def activation_backward(int act,
                         double slope=0.01):
     """dZ = dA * g'(Z) and db = (1/m) Σ_rows dZ in one pass, g' taken from A."""
     with nogil:
-        _backward[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], &dA[0, 0], &A[0, 0],
-                            NULL, NULL, &dZ[0, 0], &db[0, 0], NULL)
+        _backward[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], dZ.shape[1],
+                            dZ.shape[1], False, &dA[0, 0], &A[0, 0], NULL, NULL, &dZ[0, 0],
+                            &db[0, 0], NULL)
 
 
 def output_layer(int act,

@@ -25,14 +25,16 @@ cdef class Workspace:
 
     Built once per (network, batch size) and reused: a call with m <= capacity uses the
     first n·m entries of each buffer (so a last, smaller mini-batch needs nothing new).
-    Training buffers (dA/dZ), dropout buffers and gradient buffers are allocated on first
+    Training buffers (dZ[L], and two column blocks for dA/dZ of the hidden layers, see
+    ``_backward_pass``), dropout buffers and gradient buffers are allocated on first
     use. Parameters and backups are bound by identity: the table is rebuilt only when the
     list holds different array objects (the bound ones are kept alive, so an identity
     match can never be a recycled address). Not thread-safe: one caller at a time.
     """
 
     cdef Layer* layers
-    cdef readonly int L, capacity
+    cdef readonly int L, capacity, block
+    cdef void* _blocks[2]
     cdef bint is_double
     cdef double slope
     cdef object dtype
@@ -44,9 +46,12 @@ cdef class Workspace:
     cdef bint _training, _masked
     cdef readonly list grads
 
-    def __cinit__(self, layer_dims, codes, double slope, dtype, int capacity, functions=None):
+    def __cinit__(self, layer_dims, codes, double slope, dtype, int capacity, functions=None,
+                  int block=BACKWARD_BLOCK):
         cdef int l
-        self.L = len(layer_dims) - 1
+        if block < 1:
+            raise ValueError(f"block must be a positive number of columns; got {block}")
+        self.L, self.block = len(layer_dims) - 1, block
         self.layers = <Layer*>calloc(self.L, sizeof(Layer))
         if self.layers == NULL:
             raise MemoryError()
@@ -73,8 +78,18 @@ cdef class Workspace:
         return cnp.PyArray_DATA(array)
 
     cdef _start_training(self):
-        for l in range(self.L):
-            self.layers[l].D = self._buffer((self.layers[l].n, self.capacity))
+        # Hidden layer l's dA/dZ block lives in buffer l % 2 (its neighbours use the other),
+        # so each buffer is as tall as the widest layer of its parity.
+        cdef int l
+        cdef int tallest[2]
+        last = &self.layers[self.L - 1]
+        last.D = self._buffer((last.n, self.capacity))
+        tallest[0] = tallest[1] = 0
+        for l in range(self.L - 1):
+            tallest[l % 2] = max(tallest[l % 2], self.layers[l].n)
+        for l in range(2):
+            if tallest[l]:
+                self._blocks[l] = self._buffer((tallest[l], min(self.capacity, self.block)))
         self._training = True
 
     cdef _gradient_buffers(self):
@@ -179,13 +194,15 @@ cdef class Workspace:
             c.ys0, c.ys1 = cnp.PyArray_STRIDES(Ya)[0] // item, cnp.PyArray_STRIDES(Ya)[1] // item
             if not self._training:
                 self._start_training()
-            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD):
+            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD
+                                       or c.m > self.block):
                 self._gradient_buffers()
             if mode == MODE_STEP and opt != OPT_GD:
                 self._bind_state(state)
             if mode == MODE_STEP and backup is not None:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
+        c.block, c.blocks[0], c.blocks[1] = self.block, self._blocks[0], self._blocks[1]
         kept = self._bind_masks(masks) if (masks is not None or self._masked) else None
         if self.is_double:
             with nogil:
