@@ -88,6 +88,37 @@ def columns(report):
     return [c for c in COLUMNS if c in present] + sorted(present - set(COLUMNS))
 
 
+# The speed and memory targets of issues 3 and 4, checked on each run's own figures.
+FLOOR_TARGET, SPEEDUP_TARGET, MEMORY_TARGET = 1.10, 5.0, 1.5
+FLOOR_NETWORKS, TINY_NETWORKS = ("course", "mnist", "wide"), ("planar", "logistic")
+
+
+def target_rows(report, key):
+    """``[target, network, measured, met]`` for every case a target applies to."""
+    rows = []
+    for r in report["results"]:
+        med, label = r[key], case_label(r)
+        engine, step, floor, numpy_ = (med.get(c) for c in (
+            "fastdl cython", "fastdl cython (step)", FLOOR, "fastdl numpy"))
+        if r["network"] in FLOOR_NETWORKS and engine and floor:
+            ratio = engine / floor
+            rows.append([f"cython engine within {FLOOR_TARGET:.2f}x of the GEMM floor", label,
+                         fmt_ratio(ratio), "yes" if ratio <= FLOOR_TARGET else "NO"])
+        if r["network"] in TINY_NETWORKS and engine and numpy_:
+            for name, mine, theirs in (("engine", engine, numpy_),
+                                       ("Network.step", step, med.get("fastdl numpy (step)"))):
+                if mine and theirs:
+                    ratio = theirs / mine
+                    rows.append([f"cython {name} {SPEEDUP_TARGET:.0f}x faster than numpy's", label,
+                                 fmt_ratio(ratio), "yes" if ratio >= SPEEDUP_TARGET else "NO"])
+    for m in report["memory"]:
+        if m["backend"] == "cython":
+            rows.append([f"peak memory of fit within {MEMORY_TARGET}x of the minimum",
+                         case_label(m), fmt_ratio(m["ratio"]),
+                         "yes" if m["ratio"] <= MEMORY_TARGET else "NO"])
+    return rows
+
+
 def tables(report):
     """``[(title, header, rows)]``: times, speed-up over the notes code, time over the floor."""
     cols = columns(report)
@@ -108,6 +139,10 @@ def tables(report):
             ["network"] + [c for c in cols if c != NOTES], speedups),
            ("Time over the GEMM floor (this time / the matrix products alone; 1.00x is the floor)",
             ["network"] + [c for c in cols if c != FLOOR], floors)]
+    targets = target_rows(report, key)
+    if targets:
+        out.insert(0, ("Targets (from this run's figures)",
+                       ["target", "network", "measured", "met"], targets))
     if report["memory"]:
         rows = [[case_label(m), m["backend"], f"{m['peak_bytes'] / 2**20:.2f}",
                  f"{m['minimum_bytes'] / 2**20:.2f}", fmt_ratio(m["ratio"])] for m in report["memory"]]

@@ -23,7 +23,7 @@ is skipped, and the output says so.
     python benchmarks/compare.py                       # all networks, float64 and float32
     python benchmarks/compare.py --quick               # a few seconds (CI)
     python benchmarks/compare.py --markdown benchmarks/RESULTS.md --json results.json
-    python benchmarks/compare.py --markdown benchmarks/RESULTS.md --readme README.md
+    python benchmarks/compare.py --markdown benchmarks/RESULTS.md --readme README.md benchmarks/README.md
 """
 import os
 
@@ -298,9 +298,10 @@ def parse_args(argv):
                              "longer than this per network and dtype (default 30)")
     parser.add_argument("--json", metavar="PATH", help="write every sample and the settings")
     parser.add_argument("--markdown", metavar="PATH", help="write the tables as markdown")
-    parser.add_argument("--readme", metavar="PATH",
-                        help="write the markdown into PATH between its "
-                             "'<!-- compare.py: begin/end -->' markers (the top-level README)")
+    parser.add_argument("--readme", metavar="PATH", nargs="+", default=[],
+                        help="write the markdown into each PATH between its "
+                             "'<!-- compare.py: begin/end -->' markers (README.md, "
+                             "benchmarks/README.md)")
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME",
                         help=f"leave out these peers (of {list(PEERS)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
@@ -354,8 +355,8 @@ def main(argv=None):
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(markdown_report(report))
-    if args.readme:
-        update_readme(args.readme, markdown_report(report))
+    for path in args.readme:
+        update_readme(path, markdown_report(report))
     return 0
 
 
