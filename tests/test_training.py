@@ -335,3 +335,13 @@ def test_fit_option_errors_leave_parameters_unchanged(kwargs, error, match, rng)
         net.fit(X, Y, epochs=3, **kwargs)
     for key, value in net.parameters.items():
         np.testing.assert_array_equal(value, before[key])
+
+
+@pytest.mark.parametrize("bad", [2.5, 3.0, -1.0])
+def test_softmax_label_outside_the_classes_is_named(bad):
+    net = fastdl.Network([2, 4, 3], output="softmax", seed=0)
+    X = np.zeros((2, 4))
+    Y = np.array([[0.0, 1.0, bad, 2.0]])
+    with pytest.raises(ValueError, match=rf"Y holds the label {bad!r}, but a softmax output "
+                                         r"with K = 3 classes takes integer labels 0\.\.2"):
+        net.cost(X, Y)

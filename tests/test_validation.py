@@ -189,6 +189,14 @@ def test_X_not_2d(entry, shape, ndim):
             rf"X must be 2-D with one example per column; got {ndim}-D shape {re.escape(str(shape))}")
 
 
+@X_ENTRIES
+def test_1d_X_hints_at_both_readings(entry):
+    _, Y = _data()
+    _raises(entry, np.zeros(3), Y, ValueError,
+            r"got 1-D shape \(3,\) \(one example with n_x features: X\.reshape\(-1, 1\); "
+            r"m examples of one feature: X\.reshape\(1, -1\)\)")
+
+
 @Y_ENTRIES
 def test_Y_not_2d(entry):
     X, Y = _data()

@@ -121,7 +121,10 @@ def as_matrix(argument, array, dtype):
         )
     if values.ndim != 2:
         hint = ""
-        if values.ndim == 1:
+        if values.ndim == 1 and argument == "X":
+            hint = (" (one example with n_x features: X.reshape(-1, 1); "
+                    "m examples of one feature: X.reshape(1, -1))")
+        elif values.ndim == 1:
             hint = f" (for a single output row use {argument}.reshape(1, -1))"
         raise ValueError(
             f"{argument} must be 2-D with one example per column; got {values.ndim}-D "
@@ -169,7 +172,7 @@ def _one_hot(Y, K, dtype):
     if not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= K:
         bad = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= K)][0]
         raise ValueError(
-            f"Y holds the label {bad!r}, but a softmax output with K = {K} classes takes "
+            f"Y holds the label {float(bad)!r}, but a softmax output with K = {K} classes takes "
             f"integer labels 0..{K - 1} of shape (1, m), or one-hot columns of shape ({K}, m)"
         )
     one_hot = np.zeros((K, labels.size), dtype=dtype)
