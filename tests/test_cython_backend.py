@@ -207,6 +207,41 @@ def test_refused_step_leaves_parameters_and_optimizer_state_alone(rng, optimizer
     assert getattr(opt, "t", None) == t
 
 
+def test_replaced_optimizer_state_is_rebound(rng):
+    numpy_engine, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    mine, reference = _copy(params), _copy(params)
+    ours, theirs = Momentum(0.1), Momentum(0.1)
+    ours.start(mine)
+    theirs.start(reference)
+    for i in range(3):
+        if i == 1:  # new arrays (same values) in the middle of training
+            ours.velocities[0] = tuple(v.copy() for v in ours.velocities[0])
+        _close(engine.step(mine, X, Y, ours), numpy_engine.step(reference, X, Y, theirs),
+               np.float64)
+    for state, state_ref in zip(_state(ours), _state(theirs)):
+        _close(state, state_ref, np.float64)
+
+
+def test_optimizer_state_of_the_wrong_kind_is_refused(rng):
+    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    momentum = Momentum(0.1)
+    momentum.start(params)
+    engine.step(params, X, Y, momentum)
+    from fastdl import _kernels
+
+    before = _copy(params)
+    with pytest.raises(ValueError, match="optimizer state of layer 1 holds 2 arrays; expected 4"):
+        engine._workspace.run(params, X, Y, _kernels.STEP, 0.1, opt=_kernels.OPTIMIZER_CODES["adam"],
+                              state=momentum.velocities)  # Adam needs 2 moments per array
+    for (W, b), (W_old, b_old) in zip(params, before):
+        np.testing.assert_array_equal(W, W_old)
+        np.testing.assert_array_equal(b, b_old)
+
+
 def test_optimizer_state_that_does_not_match_is_refused(rng):
     _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
     X = rng.standard_normal((3, 20))

@@ -51,7 +51,6 @@ class CythonEngine:
                 functions.append(activation.addresses(spec.dtype))
         self._codes, self._functions = codes, functions
         self._workspace = None
-        self._adam_moments = self._adam_flat = None
 
     def _workspace_for(self, m):
         """The workspace, grown (never shrunk) to hold a batch of ``m`` examples."""
@@ -109,10 +108,7 @@ class CythonEngine:
         J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
         return guarded_apply(optimizer, params, grads, J, limit, backup)
 
-    def _adam_state(self, optimizer):
-        """Adam's moments as the kernel reads them, one (vW, vb, sW, sb) per layer; the
-        list is rebuilt only when the optimizer starts afresh."""
-        if self._adam_moments is not optimizer.moments:
-            self._adam_moments = optimizer.moments
-            self._adam_flat = [(vW, vb, sW, sb) for (vW, sW), (vb, sb) in optimizer.moments]
-        return self._adam_flat
+    @staticmethod
+    def _adam_state(optimizer):
+        """Adam's moments as the kernel reads them, one (vW, vb, sW, sb) per layer."""
+        return [(vW, vb, sW, sb) for (vW, sW), (vb, sb) in optimizer.moments]

@@ -42,7 +42,7 @@ cdef class Workspace:
     cdef list _bound      # [W1, b1, W2, b2, ...] the table's W, b point at
     cdef list _bound_backup
     cdef list _db         # db[l] arrays, (n[l], 1)
-    cdef object _bound_state  # the optimizer state list the table points into
+    cdef list _bound_state  # per layer, the optimizer state arrays the table points into
     cdef bint _training, _masked
     cdef readonly list grads
 
@@ -117,18 +117,27 @@ cdef class Workspace:
                 self.layers[l].b = cnp.PyArray_DATA(b)
         return 0
 
-    cdef int _bind_state(self, state) except -1:
+    cdef int _bind_state(self, state, int opt) except -1:
         """Point the table at an optimizer's state, a list of one tuple per layer:
-        (vW, vb) for momentum, (vW, vb, sW, sb) for Adam; bound by identity of the list,
-        which the engine keeps for as long as the optimizer keeps its arrays."""
-        cdef int l
-        if state is self._bound_state:
-            return 0
-        if state is None or len(state) != self.L:
+        (vW, vb) for momentum, (vW, vb, sW, sb) for Adam. Like the parameters, the arrays
+        are bound by identity, checked on every call, and kept alive while bound."""
+        cdef int l, k, width = 2 if opt == OPT_MOMENTUM else 4
+        cdef list bound = self._bound_state
+        if not isinstance(state, (list, tuple)) or len(state) != self.L:
             raise ValueError(f"optimizer state must hold one tuple per layer ({self.L})")
         for l in range(self.L):
             arrays = state[l]
+            # Lengths first: indexing runs without bounds checks in the release build.
+            if bound is not None and len(arrays) == width and len(bound[l]) == width:
+                for k in range(width):
+                    if arrays[k] is not bound[l][k]:
+                        break
+                else:
+                    continue
             shapes = [(self.layers[l].n, self.layers[l].n_prev), (self.layers[l].n, 1)]
+            if len(arrays) != width:
+                raise ValueError(f"optimizer state of layer {l + 1} holds {len(arrays)} "
+                                 f"arrays; expected {width}")
             for k, array in enumerate(arrays):
                 if (not isinstance(array, np.ndarray) or array.dtype != self.dtype
                         or array.shape != shapes[k % 2] or not array.flags.c_contiguous
@@ -136,10 +145,12 @@ cdef class Workspace:
                     raise ValueError(f"optimizer state of layer {l + 1} does not match W, b")
             self.layers[l].vW = cnp.PyArray_DATA(arrays[0])
             self.layers[l].vb = cnp.PyArray_DATA(arrays[1])
-            if len(arrays) == 4:
+            if width == 4:
                 self.layers[l].sW = cnp.PyArray_DATA(arrays[2])
                 self.layers[l].sb = cnp.PyArray_DATA(arrays[3])
-        self._bound_state = state
+            if bound is None:
+                bound = self._bound_state = [()] * self.L
+            bound[l] = tuple(arrays)
         return 0
 
     cdef list _bind_masks(self, masks):
@@ -198,7 +209,7 @@ cdef class Workspace:
                                        or c.m > self.block):
                 self._gradient_buffers()
             if mode == MODE_STEP and opt != OPT_GD:
-                self._bind_state(state)
+                self._bind_state(state, opt)
             if mode == MODE_STEP and backup is not None:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
