@@ -115,6 +115,19 @@ def test_gradient_check_with_l2_and_fixed_dropout_masks(backend, hidden, rng):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_gradients_stay_right_where_momentum_and_adam_lead(backend, optimizer, rng):
+    """The optimizers consume backprop's gradients; after they have moved the parameters
+    (with L2 and mini-batches), those gradients still match finite differences."""
+    X, Y = _data(rng, m=24)
+    net = fastdl.Network([3, 6, 5, 1], hidden="tanh", seed=3, backend=backend)
+    start = net.parameters
+    net.fit(X, Y, learning_rate=0.05, epochs=15, batch_size=8, optimizer=optimizer, l2=0.3)
+    assert any(not np.allclose(net.parameters[k], start[k]) for k in start)
+    assert fastdl.gradient_check(net, X, Y, l2=0.3) < 1e-7
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_dropout_is_reproducible_and_off_at_prediction(backend, rng):
     X, Y = _data(rng)
     nets = [fastdl.Network([3, 8, 8, 1], seed=5, backend=backend) for _ in range(2)]
