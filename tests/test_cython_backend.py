@@ -5,6 +5,7 @@ import pytest
 pytest.importorskip("fastdl._kernels", reason="the compiled kernels are not built")
 
 import fastdl  # noqa: E402
+from fastdl import _kernels  # noqa: E402
 from fastdl._cython_backend import CythonEngine  # noqa: E402
 from fastdl._numpy_backend import NumpyEngine  # noqa: E402
 from fastdl._optimizers import Adam, GradientDescent, Momentum  # noqa: E402
@@ -179,6 +180,14 @@ def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer):
     assert getattr(ours, "t", None) == getattr(theirs, "t", None)
 
 
+def _small_problem(rng):
+    """The engines of a [3, 4, 1] tanh/sigmoid network, its parameters, and 20 examples."""
+    numpy_engine, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
+    X = rng.standard_normal((3, 20))
+    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    return numpy_engine, engine, params, X, Y
+
+
 def _state(optimizer):
     """Every state array of an optimizer, flat (velocities, or Adam's two moments)."""
     if isinstance(optimizer, Momentum):
@@ -190,9 +199,7 @@ def _state(optimizer):
 
 @pytest.mark.parametrize("optimizer", ["momentum", "adam"])
 def test_refused_step_leaves_parameters_and_optimizer_state_alone(rng, optimizer):
-    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
-    X = rng.standard_normal((3, 20))
-    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    _, engine, params, X, Y = _small_problem(rng)
     opt = Momentum(0.1) if optimizer == "momentum" else Adam(0.1)
     opt.start(params)
     engine.step(params, X, Y, opt)
@@ -208,9 +215,7 @@ def test_refused_step_leaves_parameters_and_optimizer_state_alone(rng, optimizer
 
 
 def test_replaced_optimizer_state_is_rebound(rng):
-    numpy_engine, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
-    X = rng.standard_normal((3, 20))
-    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    numpy_engine, engine, params, X, Y = _small_problem(rng)
     mine, reference = _copy(params), _copy(params)
     ours, theirs = Momentum(0.1), Momentum(0.1)
     ours.start(mine)
@@ -225,27 +230,21 @@ def test_replaced_optimizer_state_is_rebound(rng):
 
 
 def test_optimizer_state_of_the_wrong_kind_is_refused(rng):
-    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
-    X = rng.standard_normal((3, 20))
-    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    _, engine, params, X, Y = _small_problem(rng)
     momentum = Momentum(0.1)
     momentum.start(params)
     engine.step(params, X, Y, momentum)
-    from fastdl import _kernels
-
     before = _copy(params)
     with pytest.raises(ValueError, match="optimizer state of layer 1 holds 2 arrays; expected 4"):
-        engine._workspace.run(params, X, Y, _kernels.STEP, 0.1, opt=_kernels.OPTIMIZER_CODES["adam"],
-                              state=momentum.velocities)  # Adam needs 2 moments per array
+        engine._workspace.run(params, X, Y, _kernels.STEP, 0.1, state=momentum.velocities,
+                              opt=_kernels.OPTIMIZER_CODES["adam"])  # Adam needs 4 arrays
     for (W, b), (W_old, b_old) in zip(params, before):
         np.testing.assert_array_equal(W, W_old)
         np.testing.assert_array_equal(b, b_old)
 
 
 def test_optimizer_state_that_does_not_match_is_refused(rng):
-    _, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
-    X = rng.standard_normal((3, 20))
-    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    _, engine, params, X, Y = _small_problem(rng)
     opt = Momentum(0.1)
     opt.start(params)
     opt.velocities[1] = (np.zeros((2, 4)), np.zeros((1, 1)))  # layer 2 is (1, 4)
@@ -344,9 +343,7 @@ def test_gradients_are_the_engine_buffers(rng):
 
 
 def test_rebinds_when_params_are_new_arrays(rng):
-    numpy_engine, engine, params = _engines([3, 4, 1], ["tanh", "sigmoid"], np.float64)
-    X = rng.standard_normal((3, 20))
-    Y = (rng.random((1, 20)) > 0.5).astype(float)
+    numpy_engine, engine, params, X, Y = _small_problem(rng)
     engine.cost(params, X, Y)
     other = [(W * 2, b + 1) for W, b in params]
     _close(engine.cost(other, X, Y), numpy_engine.cost(other, X, Y), np.float64)

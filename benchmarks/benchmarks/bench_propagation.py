@@ -6,24 +6,7 @@ calls too. The engines have no backward-only call (the compiled one keeps the fo
 buffers between the passes), so the backward pass is timed as ``gradients``: forward,
 cost and backward; subtract ``Forward`` for the backward share.
 """
-from .common import ASV_NETWORKS, BACKENDS, DTYPES, TIMER, make_network, network_data
-
-
-class EngineCall:
-    """The shared grid (backend × dtype × network) and set-up: an engine with warm buffers."""
-
-    params = [BACKENDS, DTYPES, ASV_NETWORKS]
-    param_names = ["backend", "dtype", "network"]
-    timer = TIMER
-
-    def setup(self, backend, dtype, network):
-        layer_dims, self.X, self.Y = network_data(network, dtype)
-        net = make_network(layer_dims, dtype, backend)
-        self.engine, self.params = net._engine, net._params
-        self.call()  # the compiled engine sizes its buffers once, before timing
-
-    def call(self):
-        raise NotImplementedError
+from .common import EngineCall
 
 
 class Forward(EngineCall):

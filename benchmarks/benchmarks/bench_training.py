@@ -12,26 +12,20 @@ import numpy as np
 from fastdl import datasets
 from fastdl._optimizers import GradientDescent
 
-from .common import (ASV_NETWORKS, BACKENDS, DTYPES, LEARNING_RATE, TIMER, make_network,
-                     measure_training_memory, network_data)
+from .common import (BACKENDS, DTYPES, LEARNING_RATE, TIMER, EngineCall,
+                     make_network, measure_training_memory, network_data)
 
 
-class Step:
+class Step(EngineCall):
     """One iteration: forward, cost, backward and the W := W − α dW update."""
 
-    params = [BACKENDS, DTYPES, ASV_NETWORKS]
-    param_names = ["backend", "dtype", "network"]
-    timer = TIMER
+    optimizer = GradientDescent(LEARNING_RATE)
 
-    def setup(self, backend, dtype, network):
-        layer_dims, self.X, self.Y = network_data(network, dtype)
-        self.net = make_network(layer_dims, dtype, backend)
-        self.engine, self.params = self.net._engine, self.net._params
-        self.optimizer = GradientDescent(LEARNING_RATE)
-        self.net.step(self.X, self.Y, LEARNING_RATE)  # buffers allocated before timing
+    def call(self):
+        self.engine.step(self.params, self.X, self.Y, self.optimizer, None)
 
     def time_engine_step(self, backend, dtype, network):
-        self.engine.step(self.params, self.X, self.Y, self.optimizer, None)
+        self.call()
 
     def time_network_step(self, backend, dtype, network):
         self.net.step(self.X, self.Y, LEARNING_RATE)
@@ -58,20 +52,14 @@ class Epoch:
         self.net.fit(self.X, self.Y, **self.options)
 
 
-class Predict:
+class Predict(EngineCall):
     """0/1 labels through the public ``Network.predict`` (validation, forward, threshold)."""
 
-    params = [BACKENDS, DTYPES, ASV_NETWORKS]
-    param_names = ["backend", "dtype", "network"]
-    timer = TIMER
-
-    def setup(self, backend, dtype, network):
-        layer_dims, self.X, _ = network_data(network, dtype)
-        self.net = make_network(layer_dims, dtype, backend)
+    def call(self):
         self.net.predict(self.X)
 
     def time_predict(self, backend, dtype, network):
-        self.net.predict(self.X)
+        self.call()
 
 
 class TrainingMemory:

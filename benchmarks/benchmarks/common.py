@@ -116,3 +116,21 @@ def measure_training_memory(layer_dims, X, Y, dtype, backend, *, epochs=3):
             tracemalloc.stop()
     del net
     return peak - start, minimum_training_bytes(layer_dims, X.shape[1], dtype)
+
+
+class EngineCall:
+    """The shared grid (backend × dtype × network) and set-up of the engine-level
+    benchmarks: an engine with warm buffers; subclasses say what :meth:`call` times."""
+
+    params = [BACKENDS, DTYPES, ASV_NETWORKS]
+    param_names = ["backend", "dtype", "network"]
+    timer = TIMER
+
+    def setup(self, backend, dtype, network):
+        layer_dims, self.X, self.Y = network_data(network, dtype)
+        self.net = make_network(layer_dims, dtype, backend)
+        self.engine, self.params = self.net._engine, self.net._params
+        self.call()  # the compiled engine sizes its buffers once, before timing
+
+    def call(self):
+        raise NotImplementedError
