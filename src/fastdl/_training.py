@@ -69,19 +69,18 @@ class Batches:
         self.m = X.shape[1]
         self.size = self.m if batch_size is None else min(batch_size, self.m)
         self.shuffle = shuffle and self.size < self.m
-        if self.shuffle:
-            self.X_shuffled = np.empty(X.shape, dtype=X.dtype, order="F")
-            self.Y_shuffled = np.empty(Y.shape, dtype=Y.dtype, order="F")
+        if self.shuffle:  # each epoch's permutation is written into these, so the views stay
+            X = self.X_shuffled = np.empty(X.shape, dtype=X.dtype, order="F")
+            Y = self.Y_shuffled = np.empty(Y.shape, dtype=Y.dtype, order="F")
+        self.views = [(X[:, start:start + self.size], Y[:, start:start + self.size])
+                      for start in range(0, self.m, self.size)]
 
     def __iter__(self):
-        X, Y = self.X, self.Y
         if self.shuffle:
             order = self.rng.permutation(self.m)
             np.take(self.X, order, axis=1, out=self.X_shuffled, mode="clip")
             np.take(self.Y, order, axis=1, out=self.Y_shuffled, mode="clip")
-            X, Y = self.X_shuffled, self.Y_shuffled
-        for start in range(0, self.m, self.size):
-            yield X[:, start:start + self.size], Y[:, start:start + self.size]
+        return iter(self.views)
 
 
 class DropoutMasks:
@@ -92,9 +91,10 @@ class DropoutMasks:
         self.keep_prob, self.dtype, self.rng = keep_prob, dtype, rng
         self.units = layer_dims[1:-1]
         self.buffers = {}
+        self.active = any(p < 1 for p in keep_prob)
 
     def draw(self, m):
-        if all(p == 1 for p in self.keep_prob):
+        if not self.active:
             return None
         if m not in self.buffers:
             self.buffers[m] = [np.empty((n, m), dtype=self.dtype) if p < 1 else None
