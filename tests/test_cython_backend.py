@@ -411,3 +411,11 @@ def test_a_batch_larger_than_the_block_is_done_in_blocks(rng):
     for (W, b), (W_ref, b_ref) in zip(mine, reference):
         _close(W, W_ref, np.float64)
         _close(b, b_ref, np.float64)
+
+
+def test_a_batch_beyond_blas_int_sizes_is_refused_before_any_allocation():
+    _, engine, params = _engines([1, 2, 1], ["tanh", "sigmoid"], np.float64)
+    X = np.broadcast_to(np.zeros((1, 1)), (1, 2**31))  # no memory behind it
+    with pytest.raises(ValueError, match=r"a batch of m = 2147483648 examples is more than"):
+        engine.forward(params, X)
+    assert engine._workspace is None

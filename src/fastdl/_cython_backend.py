@@ -25,6 +25,7 @@ except ImportError as error:  # pragma: no cover - depends on the build
 
 _CODES = _kernels.ACTIVATION_CODES
 _OPTIMIZERS = _kernels.OPTIMIZER_CODES
+_MAX_BATCH = 2**31 - 1  # scipy's cython_blas takes C ints for sizes and leading dimensions
 
 
 class CythonEngine:
@@ -56,6 +57,10 @@ class CythonEngine:
         """The workspace, grown (never shrunk) to hold a batch of ``m`` examples."""
         ws = self._workspace
         if ws is None or ws.capacity < m:
+            if m > _MAX_BATCH:
+                raise ValueError(f"a batch of m = {m} examples is more than the compiled engine "
+                                 f"takes in one call ({_MAX_BATCH}, BLAS's 32-bit sizes); "
+                                 f"use fit(..., batch_size=...) or backend='numpy'")
             spec = self.spec
             ws = self._workspace = _kernels.Workspace(
                 spec.layer_dims, self._codes, spec.leaky_slope, spec.dtype, m, self._functions,
