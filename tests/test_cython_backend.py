@@ -37,6 +37,16 @@ def _close(actual, expected, dtype, what=""):
                                err_msg=what)
 
 
+def _gradients_agree(result, reference, dtype):
+    """``(J, [(dW, db), ...])`` of the compiled engine against the reference's."""
+    (J, grads), (J_ref, grads_ref) = result, reference
+    _close(J, J_ref, dtype, "J")
+    assert len(grads) == len(grads_ref)
+    for l, ((dW, db), (dW_ref, db_ref)) in enumerate(zip(grads, grads_ref), start=1):
+        _close(dW, dW_ref, dtype, f"dW{l}")
+        _close(db, db_ref, dtype, f"db{l}")
+
+
 def _labels(rng, output, shape, dtype):
     if output == "sigmoid":
         return (rng.random(shape) > 0.5).astype(dtype)
@@ -116,12 +126,8 @@ def _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout):
 
     _close(engine.forward(params, X), numpy_engine.forward(params, X0), dtype, "forward")
     _close(engine.cost(params, X, Y), numpy_engine.cost(params, X0, Y), dtype, "cost")
-    J, grads = engine.gradients(params, X, Y)
-    J_ref, grads_ref = numpy_engine.gradients(params, X0, Y)
-    _close(J, J_ref, dtype, "J")
-    for l, ((dW, db), (dW_ref, db_ref)) in enumerate(zip(grads, grads_ref), start=1):
-        _close(dW, dW_ref, dtype, f"dW{l}")
-        _close(db, db_ref, dtype, f"db{l}")
+    _gradients_agree(engine.gradients(params, X, Y), numpy_engine.gradients(params, X0, Y),
+                     dtype)
 
     mine, reference = _copy(params), _copy(params)
     optimizer = GradientDescent(0.1)
@@ -259,12 +265,8 @@ def test_batches_of_any_size_reuse_and_grow_the_buffers(rng):
     for start, stop in [(0, 40), (40, 60), (60, 100), (0, 100), (0, 7)]:
         # C-ordered column slices: BLAS reads them with leading dimension 100, no copy.
         Xb, Yb = X[:, start:stop], Y[:, start:stop]
-        J, grads = engine.gradients(params, Xb, Yb)
-        J_ref, grads_ref = numpy_engine.gradients(params, Xb, Yb)
-        _close(J, J_ref, np.float64)
-        for (dW, db), (dW_ref, db_ref) in zip(grads, grads_ref):
-            _close(dW, dW_ref, np.float64)
-            _close(db, db_ref, np.float64)
+        _gradients_agree(engine.gradients(params, Xb, Yb),
+                         numpy_engine.gradients(params, Xb, Yb), np.float64)
     assert engine._workspace.capacity == 100
 
 
@@ -283,12 +285,8 @@ def test_one_unit_and_one_input_layers_read_column_slices(rng, dims, order):
     for _ in range(3):
         _close(engine.step(mine, X, Yb, GradientDescent(0.5)),
                numpy_engine.step(reference, X, Yb, GradientDescent(0.5)), np.float64)
-    J, grads = engine.gradients(mine, X, Yb)
-    J_ref, grads_ref = numpy_engine.gradients(reference, X, Yb)
-    _close(J, J_ref, np.float64)
-    for (dW, db), (dW_ref, db_ref) in zip(grads, grads_ref):
-        _close(dW, dW_ref, np.float64)
-        _close(db, db_ref, np.float64)
+    _gradients_agree(engine.gradients(mine, X, Yb), numpy_engine.gradients(reference, X, Yb),
+                     np.float64)
 
 
 def test_strided_input_is_handled(rng):
