@@ -80,13 +80,39 @@ def test_activation_backward_fuses_dZ_and_db(rng, name, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_activation_backward_in_place(rng, dtype):
-    A = rng.random((4, 21)).astype(dtype)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("over", ["dA", "A"])
+def test_activation_backward_in_place(rng, name, dtype, over):
+    """dZ may be written over dA, or over A (what the engine does, A being spent)."""
+    lin, b = _data(rng, dtype)
+    g, g_prime = act.resolve(name, SLOPE)
+    A = g(lin + b).astype(dtype)
     dA = rng.standard_normal(A.shape).astype(dtype)
-    expected = dA * A * (1 - A)
-    db = np.empty((4, 1), dtype)
-    K.activation_backward(K.ACTIVATION_CODES["sigmoid"], dA, A, dA, db)
-    _close(dA, expected, dtype)
+    expected = dA * g_prime(lin + b)
+    db = np.empty((A.shape[0], 1), dtype)
+    target = dA if over == "dA" else A
+    K.activation_backward(K.ACTIVATION_CODES[name], dA, A, target, db, SLOPE)
+    _close(target, expected, dtype)
+    _close(db, expected.sum(axis=1, keepdims=True) / A.shape[1], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE + ["softmax"])
+def test_output_layer_in_place(rng, name, dtype):
+    """dZ[L] may be written over lin, as the engine does: same J, same dZ."""
+    n = 4 if name == "softmax" else 3
+    lin, b = _data(rng, dtype, n=n)
+    if name == "softmax":
+        Y = np.eye(n, dtype=dtype)[:, rng.integers(0, n, lin.shape[1])]
+    else:
+        Y = _labels(rng, name, lin.shape, dtype)
+    dZ, db, db_in_place = np.empty_like(lin), np.empty((n, 1), dtype), np.empty((n, 1), dtype)
+    code = K.ACTIVATION_CODES[name]
+    J = K.output_layer(code, lin, b, Y, dZ, db, SLOPE)
+    J_in_place = K.output_layer(code, lin, b, Y, lin, db_in_place, SLOPE)
+    assert J_in_place == J
+    np.testing.assert_array_equal(lin, dZ)
+    np.testing.assert_array_equal(db_in_place, db)
 
 
 def _labels(rng, name, shape, dtype):

@@ -143,48 +143,47 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
 /* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m_total) rowsum(dZ), in one pass,
  * for a block of w columns. g' comes from the stored output A where it can:
  * σ' = A(1 − A), tanh' = 1 − A², ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when
- * z > 0, as slope >= 0); a custom activation's g' takes the kept Z. dA and dZ (which may be
- * the same buffer) have rows of w; A, Z and the mask have rows of lda (the whole batch),
- * so a block of a batch is read in place. With ``accumulate``, db adds this block's share
- * to what earlier blocks left. */
-static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int lda, int m_total,
-                                       int accumulate, const T *dA, const T *A, const T *Z,
-                                       const T *mask, T *dZ, T *db, S(fdl_fn) gprime) {
+ * z > 0, as slope >= 0); a custom activation's g' takes the kept Z. dA has rows of ldd;
+ * A, Z, the mask and dZ have rows of lda (the whole batch), so a block of a batch is read
+ * in place. dZ may be dA or A itself (the engine writes dZ over A, which backprop no
+ * longer needs once dZ is known). With ``accumulate``, db adds this block's share to what
+ * earlier blocks left. */
+#define FDL_DA(j) (d ? da[j] * d[j] : da[j])
+static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, int lda,
+                                       int m_total, int accumulate, const T *dA, const T *A,
+                                       const T *Z, const T *mask, T *dZ, T *db,
+                                       S(fdl_fn) gprime) {
     for (int i = 0; i < n; i++) {
-        size_t o = (size_t)i * w, oa = (size_t)i * lda;
-        const T *da = dA + o, *a = A + oa;
-        T *dz = dZ + o;
+        size_t oa = (size_t)i * lda;
+        const T *da = dA + (size_t)i * ldd, *a = A + oa, *d = mask ? mask + oa : NULL;
+        T *dz = dZ + oa;
         T s = 0;
-        if (mask) {
-            const T *d = mask + oa;
-            FDL_IVDEP for (int j = 0; j < w; j++) dz[j] = da[j] * d[j];
-            da = dz;
-        }
         switch (act) {
         case FDL_SIGMOID:
-            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j] * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j) * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
             break;
         case FDL_TANH:
-            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j] * (1 - a[j] * a[j]); dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j) * (1 - a[j] * a[j]); dz[j] = v; s += v; }
             break;
         case FDL_RELU:
-            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? da[j] : 0; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? FDL_DA(j) : 0; dz[j] = v; s += v; }
             break;
         case FDL_LEAKY_RELU:
-            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? da[j] : da[j] * slope; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? FDL_DA(j) : FDL_DA(j) * slope; dz[j] = v; s += v; }
             break;
         case FDL_CUSTOM: {
             const T *z = Z + oa;
-            for (int j = 0; j < w; j++) { T v = da[j] * gprime(z[j]); dz[j] = v; s += v; }
+            for (int j = 0; j < w; j++) { T v = FDL_DA(j) * gprime(z[j]); dz[j] = v; s += v; }
             break;
         }
         default: /* linear */
-            FDL_IVDEP for (int j = 0; j < w; j++) { T v = da[j]; dz[j] = v; s += v; }
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j); dz[j] = v; s += v; }
         }
         T share = s / m_total;
         db[i] = accumulate ? db[i] + share : share;
     }
 }
+#undef FDL_DA
 
 /* Softmax over each column of z = lin + b (rows are classes); the column maximum is
  * subtracted first so every exponent is <= 0. Writes A and, with Y, dZ = A − Y (the
@@ -216,7 +215,8 @@ static double S(fdl_softmax)(int n, int m, const T *lin, const T *b, const T *Y,
  * db[L] = (1/m) rowsum(dZ[L]) (A[L] itself is not stored: prediction uses fdl_forward).
  * A sigmoid output uses cross-entropy from z, max(z, 0) − z·y + log1p(e^(−|z|)), which
  * never takes log(0), and dZ = A − Y; any other elementwise output uses
- * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses are summed in double. */
+ * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses are summed in double. dZ may be lin
+ * itself: the engine writes dZ[L] over W[L] A[L−1], which nothing reads afterwards. */
 static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *lin,
                                        const T *b, const T *Y, ptrdiff_t ys0, ptrdiff_t ys1,
                                        T *dZ, T *db, S(fdl_fn) g, S(fdl_fn) gprime) {
@@ -230,7 +230,7 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
         double row = 0;
         switch (act) {
         case FDL_SIGMOID:
-            for (int j = 0; j < m; j++) {
+            FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, yj = y[j * ys1], e = EXP(-FABS(z));
                 T a = z >= 0 ? 1 / (1 + e) : e / (1 + e);
                 row += (double)((z > 0 ? z : 0) - z * yj + LOG1P(e));
@@ -238,21 +238,21 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
             }
             break;
         case FDL_TANH:
-            for (int j = 0; j < m; j++) {
+            FDL_IVDEP for (int j = 0; j < m; j++) {
                 T a = TANH(x[j] + bi), d = a - y[j * ys1];
                 row += (double)(d * d);
                 dz[j] = d * (1 - a * a);
             }
             break;
         case FDL_RELU:
-            for (int j = 0; j < m; j++) {
+            FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, d = (z > 0 ? z : 0) - y[j * ys1];
                 row += (double)(d * d);
                 dz[j] = z > 0 ? d : 0;
             }
             break;
         case FDL_LEAKY_RELU:
-            for (int j = 0; j < m; j++) {
+            FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, d = (z > 0 ? z : z * slope) - y[j * ys1];
                 row += (double)(d * d);
                 dz[j] = z > 0 ? d : d * slope;
@@ -266,7 +266,7 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
             }
             break;
         default: /* linear */
-            for (int j = 0; j < m; j++) {
+            FDL_IVDEP for (int j = 0; j < m; j++) {
                 T d = x[j] + bi - y[j * ys1];
                 row += (double)(d * d);
                 dz[j] = d;

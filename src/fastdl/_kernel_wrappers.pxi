@@ -52,21 +52,21 @@ def activation_forward(int act,
 def activation_backward(int act,
                         const floating[:, ::1] dA,  # IN
                         const floating[:, ::1] A,   # IN: g(Z), from which g' is computed
-                        floating[:, ::1] dZ,        # OUT: dA * g'(Z); may be dA itself
+                        floating[:, ::1] dZ,        # OUT: dA * g'(Z); may be dA or A itself
                         floating[:, ::1] db,        # OUT: (1/m) rowsum(dZ), (n, 1)
                         double slope=0.01):
     """dZ = dA * g'(Z) and db = (1/m) Σ_rows dZ in one pass, g' taken from A."""
+    cdef int m = dZ.shape[1]
     with nogil:
-        _backward[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], dZ.shape[1],
-                            dZ.shape[1], False, &dA[0, 0], &A[0, 0], NULL, NULL, &dZ[0, 0],
-                            &db[0, 0], NULL)
+        _backward[floating](act, <floating>slope, dZ.shape[0], m, m, m, m, False, &dA[0, 0],
+                            &A[0, 0], NULL, NULL, &dZ[0, 0], &db[0, 0], NULL)
 
 
 def output_layer(int act,
                  const floating[:, ::1] lin,  # IN: W[L] A[L−1]
                  const floating[:, ::1] b,    # IN: (n, 1)
                  const floating[:, :] Y,      # IN: any order
-                 floating[:, ::1] dZ,         # OUT: dZ[L]
+                 floating[:, ::1] dZ,         # OUT: dZ[L]; may be lin itself
                  floating[:, ::1] db,         # OUT: (1/m) rowsum(dZ[L])
                  double slope=0.01):
     """J, with dZ[L] and db[L], from z = lin + b in one pass (cross-entropy for a

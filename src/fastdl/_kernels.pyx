@@ -51,9 +51,9 @@ cdef extern from "_fastmath.h" nogil:
                        const double*, double*, fdl_fn_d)
     void fdl_forward_f(int, float, int, int, const float*, const float*, float*, float*,
                        const float*, float*, fdl_fn_f)
-    void fdl_backward_d(int, double, int, int, int, int, int, const double*, const double*,
-                        const double*, const double*, double*, double*, fdl_fn_d)
-    void fdl_backward_f(int, float, int, int, int, int, int, const float*, const float*,
+    void fdl_backward_d(int, double, int, int, int, int, int, int, const double*,
+                        const double*, const double*, const double*, double*, double*, fdl_fn_d)
+    void fdl_backward_f(int, float, int, int, int, int, int, int, const float*, const float*,
                         const float*, const float*, float*, float*, fdl_fn_f)
     double fdl_softmax_d(int, int, const double*, const double*, const double*, Py_ssize_t,
                          Py_ssize_t, double*, double*)
@@ -101,11 +101,13 @@ cdef enum:
     OPT_ADAM = 2
 OPTIMIZER_CODES = {"gd": OPT_GD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
 
-# Examples per block of the backward pass (see _backward_pass). Measured on the 2-core
-# development machine, one full-batch step of [784, 256, 128, 1] at m = 4096 (float64):
-# peak training memory over the minimum 1.77x unblocked, 1.31x at 1024, 1.21x at 512;
-# time within 2% of unblocked at 1024 and 512 (medians of 7, inside the noise).
+# The most examples per block of the backward pass, and the fewest a block is cut to
+# for memory's sake (see _backward_pass and _block_width). Measured on the 2-core
+# development machine, [784, 256, 128, 1] at m = 4096 (float64), peak array memory of
+# fit over the minimum: 1.42x with the memory rule alone (blocks of 2464), 1.24x at
+# 1024, 1.18x at 512; one step 56.5, 57.0 and 56.5 ms (medians of 9, inside the noise).
 BACKWARD_BLOCK = 1024
+MIN_BLOCK = 64
 
 
 # -- typed dispatch to the C loops (one name for both precisions) ---------------------
@@ -119,15 +121,15 @@ cdef inline void _forward(int act, floating slope, int n, int m, const floating*
         fdl_forward_f(act, slope, n, m, lin, b, A, Z, mask, Am, <fdl_fn_f>g)
 
 
-cdef inline void _backward(int act, floating slope, int n, int w, int lda, int m_total,
-                           bint accumulate, const floating* dA, const floating* A,
+cdef inline void _backward(int act, floating slope, int n, int w, int ldd, int lda,
+                           int m_total, bint accumulate, const floating* dA, const floating* A,
                            const floating* Z, const floating* mask, floating* dZ,
                            floating* db, void* gprime) noexcept nogil:
     if floating is double:
-        fdl_backward_d(act, slope, n, w, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
+        fdl_backward_d(act, slope, n, w, ldd, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
                        <fdl_fn_d>gprime)
     else:
-        fdl_backward_f(act, slope, n, w, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
+        fdl_backward_f(act, slope, n, w, ldd, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
                        <fdl_fn_f>gprime)
 
 
@@ -252,9 +254,8 @@ cdef struct Layer:
     void* b
     void* W_save      # backup copies (NULL: no backup this call)
     void* b_save
-    void* H           # (n, cap): W A_prev, then A in place
-    void* Z           # (n, cap): z, for custom activations only (their g' takes z)
-    void* D           # (n, cap): dZ[L], for the output layer only
+    void* H           # (n, cap): W A_prev, then A in place, then dZ in place (backward)
+    void* Z           # (n, cap): z, for custom hidden activations only (their g' takes z)
     void* dW          # (n, n_prev): gradients mode only
     void* db          # (n,): always; the update reads it after the cost check
     void* mask        # this call's dropout mask (n, m), or NULL
@@ -278,7 +279,7 @@ cdef struct Call:
     bint backup
     int opt           # OPT_*: the update rule of MODE_STEP
     int block         # the backward pass's column block (examples per block)
-    void* blocks[2]   # (max hidden n, block) each: dA[l], then dZ[l], of one block, in turn
+    void* dA          # (max hidden n, block): dA[l] of one block, for each hidden layer in turn
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
 
 
@@ -326,7 +327,7 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
         return 0
     lay = &layers[L - 1]
     J = _output[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b,
-                          <floating*>c.Y, c.ys0, c.ys1, <floating*>lay.D, <floating*>lay.db,
+                          <floating*>c.Y, c.ys0, c.ys1, <floating*>lay.H, <floating*>lay.db,
                           lay.g, lay.gprime)
     if c.l2 != 0:
         for l in range(L):
@@ -344,35 +345,33 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
 
 
 cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
-    """dZ[L] and db[L] are ready; walk down the layers (see :func:`_iterate`), one block
-    of at most ``c.block`` columns (examples) at a time.
+    """dZ[L] (over the output layer's H) and db[L] are ready; walk down the layers (see
+    :func:`_iterate`), one block of at most ``c.block`` columns (examples) at a time.
 
-    Examples are independent in the backward pass except through the sums dW and db, so
-    a large batch is done in column blocks, which accumulate into dW and db: dA[l] and
-    dZ[l] of a block take two block-sized buffers (in turn), not two per layer of the
-    whole batch. With a single block, gradient descent is folded into the dW GEMM;
-    with several, every update waits for the last block (W is still read by the dA
-    products of the blocks before it), and it reads dW from the gradient buffers.
+    Each layer's dZ is written over its A, which backprop no longer needs once the layer
+    above has used it for its dW. Examples are independent in the backward pass except
+    through the sums dW and db, so dA[l] = W[l+1]ᵀ dZ[l+1] is made one column block at a
+    time, in one block-sized buffer, not one per layer of the whole batch; dW and db
+    accumulate over the blocks. With a single block, gradient descent is folded into the
+    dW GEMM; with several, every update waits for the last block (W is still read by the
+    dA products of the blocks before it), and it reads dW from the gradient buffers.
     """
-    cdef int l, m = c.m, ld, w, start, ldz
+    cdef int l, m = c.m, ld, w, start
     cdef bint trans, first, last, fused = c.mode == MODE_STEP and c.opt == OPT_GD and c.block >= m
     cdef Layer* lay
     cdef const floating* P
     cdef floating* dZ
     cdef floating beta
-    cdef size_t size
     start = 0
     while start < m:
         w = min(c.block, m - start)
         first, last = start == 0, start + w == m
         for l in range(L - 1, -1, -1):
             lay = &layers[l]
-            if l == L - 1:  # dZ[L] of the whole batch, from the output layer's pass
-                dZ, ldz = <floating*>lay.D + start, m
-            else:  # this block's dA[l] = W[l+1]ᵀ dZ[l+1]; turn it into dZ[l], db[l] in place
-                dZ, ldz = <floating*>c.blocks[l % 2], w
-                _backward[floating](lay.act, slope, lay.n, w, m, m, not first, dZ,
-                                    <floating*>lay.H + start,
+            dZ = <floating*>lay.H + start
+            if l < L - 1:  # this block's dA[l], made by the layer above, into dZ[l], db[l]
+                _backward[floating](lay.act, slope, lay.n, w, w, m, m, not first,
+                                    <floating*>c.dA, dZ,
                                     <floating*>lay.Z + start if lay.Z != NULL else NULL,
                                     <floating*>lay.mask + start if lay.mask != NULL else NULL,
                                     dZ, <floating*>lay.db, lay.gprime)
@@ -380,10 +379,10 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
             P += <size_t>start * ld if (l == 0 and trans) else start
             if l > 0:
                 _gemm[floating](True, False, lay.n_prev, w, lay.n, 1, <floating*>lay.W,
-                                lay.n_prev, dZ, ldz, 0, <floating*>c.blocks[(l - 1) % 2], w)
+                                lay.n_prev, dZ, m, 0, <floating*>c.dA, w)
             if fused:
                 _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(-c.lr / m),
-                                dZ, ldz, P, ld, <floating>(1 - c.lr * c.l2 / m),
+                                dZ, m, P, ld, <floating>(1 - c.lr * c.l2 / m),
                                 <floating*>lay.W, lay.n_prev)
                 _update[floating](<floating*>lay.b, <floating*>lay.db, <floating>c.lr, lay.n)
                 continue
@@ -394,7 +393,7 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                     memcpy(lay.dW, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
                     beta = <floating>(c.l2 / m)
             _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(1.0 / m),
-                            dZ, ldz, P, ld, beta, <floating*>lay.dW, lay.n_prev)
+                            dZ, m, P, ld, beta, <floating*>lay.dW, lay.n_prev)
             if c.mode == MODE_STEP and last:  # every block has used W for its dA
                 _apply_update[floating](lay, c)
         start += w

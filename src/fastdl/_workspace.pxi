@@ -19,22 +19,48 @@ cdef bint _matrix_layout(cnp.ndarray X, Call* c):
     return False
 
 
+def _block_width(layer_dims, int capacity, int limit):
+    """Examples per block of the backward pass for batches of up to ``capacity``.
+
+    Blocks bound the hidden layers' dA buffer: (widest hidden layer) × block entries.
+    One block over the whole batch lets gradient descent fold into the dW GEMM with no dW
+    buffer; several need one (as many entries as the weights). So a batch is split only
+    where its dA would take more than the weights and 2/5 of the activations together,
+    and then into blocks whose dA takes at most 2/5 of the activations. Either way the
+    training buffers (parameters, backup, activations, dA, dW) stay within 1.5x of what
+    the network needs (parameters, gradients, activations; see benchmarks/README.md).
+    Never more than ``limit`` (BACKWARD_BLOCK), and never under MIN_BLOCK columns unless
+    ``limit`` is: narrower blocks cost more in BLAS calls than their memory is worth (a
+    [2, 16, 8, 1] step at m = 32 took 18% longer in two blocks of 16 than in one).
+    """
+    dims = list(layer_dims)
+    tallest = max(dims[1:len(dims) - 1], default=0)
+    width = min(limit, capacity)
+    if tallest == 0:
+        return width
+    weights = sum(n * (n_prev + 1) for n_prev, n in zip(dims, dims[1:]))
+    activations = sum(dims[1:]) * capacity
+    if tallest * capacity <= weights + 0.4 * activations:
+        return width
+    return min(width, max(MIN_BLOCK, int(0.4 * activations / tallest)))
+
+
 cdef class Workspace:
     """The buffers of one network for batches of up to ``capacity`` examples, and the
     C table of per-layer pointers that :meth:`run` hands to the compiled iteration.
 
     Built once per (network, batch size) and reused: a call with m <= capacity uses the
     first n·m entries of each buffer (so a last, smaller mini-batch needs nothing new).
-    Training buffers (dZ[L], and two column blocks for dA/dZ of the hidden layers, see
-    ``_backward_pass``), dropout buffers and gradient buffers are allocated on first
-    use. Parameters and backups are bound by identity: the table is rebuilt only when the
+    Each layer's buffer H holds W A_prev, then A, then (training) dZ. The block buffer of
+    the hidden layers' dA (see ``_backward_pass``), dropout buffers and gradient buffers
+    are allocated on first use. Parameters and backups are bound by identity: the table is rebuilt only when the
     list holds different array objects (the bound ones are kept alive, so an identity
     match can never be a recycled address). Not thread-safe: one caller at a time.
     """
 
     cdef Layer* layers
     cdef readonly int L, capacity, block
-    cdef void* _blocks[2]
+    cdef void* _dA
     cdef bint is_double
     cdef double slope
     cdef object dtype
@@ -51,7 +77,8 @@ cdef class Workspace:
         cdef int l
         if block < 1:
             raise ValueError(f"block must be a positive number of columns; got {block}")
-        self.L, self.block = len(layer_dims) - 1, block
+        self.L = len(layer_dims) - 1
+        self.block = _block_width(layer_dims, capacity, block)
         self.layers = <Layer*>calloc(self.L, sizeof(Layer))
         if self.layers == NULL:
             raise MemoryError()
@@ -67,7 +94,8 @@ cdef class Workspace:
             self._db.append(self._keep[len(self._keep) - 1])
             if lay.act == FDL_CUSTOM:
                 lay.g, lay.gprime = <void*><size_t>functions[l][0], <void*><size_t>functions[l][1]
-                lay.Z = self._buffer((lay.n, capacity))
+                if l < self.L - 1:  # the output layer's g' is taken in the output pass
+                    lay.Z = self._buffer((lay.n, capacity))
 
     def __dealloc__(self):
         free(self.layers)
@@ -78,18 +106,11 @@ cdef class Workspace:
         return cnp.PyArray_DATA(array)
 
     cdef _start_training(self):
-        # Hidden layer l's dA/dZ block lives in buffer l % 2 (its neighbours use the other),
-        # so each buffer is as tall as the widest layer of its parity.
-        cdef int l
-        cdef int tallest[2]
-        last = &self.layers[self.L - 1]
-        last.D = self._buffer((last.n, self.capacity))
-        tallest[0] = tallest[1] = 0
+        cdef int l, tallest = 0
         for l in range(self.L - 1):
-            tallest[l % 2] = max(tallest[l % 2], self.layers[l].n)
-        for l in range(2):
-            if tallest[l]:
-                self._blocks[l] = self._buffer((tallest[l], min(self.capacity, self.block)))
+            tallest = max(tallest, self.layers[l].n)
+        if tallest:
+            self._dA = self._buffer((tallest, min(self.capacity, self.block)))
         self._training = True
 
     cdef _gradient_buffers(self):
@@ -213,7 +234,7 @@ cdef class Workspace:
             if mode == MODE_STEP and backup is not None:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
-        c.block, c.blocks[0], c.blocks[1] = self.block, self._blocks[0], self._blocks[1]
+        c.block, c.dA = self.block, self._dA
         kept = self._bind_masks(masks) if (masks is not None or self._masked) else None
         if self.is_double:
             with nogil:
