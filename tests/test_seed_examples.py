@@ -136,7 +136,7 @@ def test_dimension_table(layer_dims, m):
     table = net.dimensions(m)
     assert [row["layer"] for row in table] == list(range(1, L + 1))
     for row in table:
-        l, n, n_prev = row["layer"], layer_dims[row["layer"]], layer_dims[row["layer"] - 1]
+        n, n_prev = layer_dims[row["layer"]], layer_dims[row["layer"] - 1]
         assert row["W"] == (n, n_prev)
         assert row["b"] == (n, 1)
         assert row["Z"] == (n, m)

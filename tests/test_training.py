@@ -337,7 +337,11 @@ def test_verbose_1_on_a_terminal_draws_a_bar(rng, monkeypatch):
     ({"on_divergence": "ignore"}, ValueError, "on_divergence='ignore' is not supported"),
     ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),
     ({"l2": -1}, ValueError, "l2 must be a finite non-negative number"),
-    ({"lr_decay": -1}, ValueError, "lr_decay must be a non-negative number"),
+    ({"l2": 10**400}, ValueError, "l2 must be a finite non-negative number"),
+    ({"l2": "0.1"}, ValueError, "l2 must be a finite non-negative number; got '0.1'"),
+    ({"lr_decay": -1}, ValueError, "lr_decay must be a finite non-negative number"),
+    ({"lr_decay": float("inf")}, ValueError, "lr_decay must be a finite non-negative number"),
+    ({"learning_rate": 10**400}, ValueError, "learning_rate must be a finite positive number"),
     ({"callbacks": [3]}, TypeError, "callbacks must be callables"),
 ])
 def test_fit_option_errors_leave_parameters_unchanged(kwargs, error, match, rng):

@@ -27,6 +27,11 @@ class Optimizer:
         raise NotImplementedError
 
 
+def _zeros(array):
+    """Zeros shaped like ``array`` (np.zeros_like would also make a 1-element temporary)."""
+    return np.zeros(array.shape, dtype=array.dtype)
+
+
 def guarded_apply(optimizer, params, grads, J, limit, backup=None):
     """Apply one update unless J is NaN, infinite or above ``limit``; returns J.
 
@@ -70,7 +75,7 @@ class Momentum(Optimizer):
         self.velocities = None
 
     def start(self, params):
-        self.velocities = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+        self.velocities = [(_zeros(W), _zeros(b)) for W, b in params]
 
     def apply(self, params, grads):
         beta = self.beta
@@ -100,7 +105,7 @@ class Adam(Optimizer):
 
     def start(self, params):
         self.t = 0
-        self.moments = [tuple((np.zeros_like(p), np.zeros_like(p)) for p in pair) for pair in params]
+        self.moments = [tuple((_zeros(p), _zeros(p)) for p in pair) for pair in params]
 
     def corrections(self, t):
         """The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of the t-th update."""

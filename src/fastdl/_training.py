@@ -212,13 +212,9 @@ class FitOptions:
         self.batch_size = None if batch_size is None else v.check_positive(
             "batch_size", batch_size, integer=True)
         self.shuffle = bool(shuffle)
-        self.lr_decay = float(lr_decay) if lr_decay else 0.0
-        if not self.lr_decay >= 0:
-            raise ValueError(f"lr_decay must be a non-negative number; got {lr_decay!r}")
+        self.lr_decay = v.check_non_negative("lr_decay", lr_decay)
         self.decay_every = v.check_positive("decay_every", decay_every, integer=True)
-        self.l2 = float(l2) if l2 else 0.0
-        if not (self.l2 >= 0 and np.isfinite(self.l2)):
-            raise ValueError(f"l2 must be a finite non-negative number; got {l2!r}")
+        self.l2 = v.check_non_negative("l2", l2)
         self.keep_prob = _check_keep_prob(keep_prob, net.L)
         self.dev = None if dev is None else _check_dev(net, dev)
         self.patience = None if patience is None else v.check_positive("patience", patience, integer=True)

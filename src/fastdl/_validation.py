@@ -2,6 +2,7 @@
 
 Every error names the argument, what was expected and what was received.
 """
+import math
 import numbers
 
 import numpy as np
@@ -95,12 +96,32 @@ def check_leaky_slope(slope):
     return float(slope)
 
 
+def is_finite(number):
+    """math.isfinite for any real number: an int too large for a float is not finite
+    as a float either (math.isfinite would raise, np.isfinite raise a TypeError)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
+def check_non_negative(argument, value):
+    """A finite number >= 0, as a float (None reads as 0: the option is off)."""
+    if value is None:
+        return 0.0
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not is_finite(value)
+            or value < 0):
+        raise ValueError(f"{argument} must be a finite non-negative number; got {value!r}")
+    return float(value)
+
+
 def check_positive(argument, value, *, integer=False):
     """A finite positive number (an int if ``integer``)."""
     if type(value) is float and 0 < value < float("inf") and not integer:
         return value  # the common case, checked first: it runs once per training step
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value) or value <= 0:
+    if (isinstance(value, bool) or not isinstance(value, kind)
+            or not (integer or is_finite(value)) or value <= 0):
         expected = "a positive integer" if integer else "a finite positive number"
         raise ValueError(f"{argument} must be {expected}; got {value!r}")
     return int(value) if integer else float(value)

@@ -15,7 +15,7 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, dropout_masks=None):
     pattern, see :meth:`Network.cost`) check the regularised cost's gradients.
     """
     from .network import Network
-    from ._validation import check_positive
+    from ._validation import check_non_negative, check_positive
 
     epsilon = check_positive("epsilon", epsilon)
     probe = Network(net.layer_dims, net.activations, leaky_slope=net.leaky_slope,
@@ -24,7 +24,7 @@ def gradient_check(net, X, Y, epsilon=1e-7, *, l2=0.0, dropout_masks=None):
     X, Y = probe._check_XY(X, Y)
     options = {}
     if l2:
-        options["l2"] = probe._l2(l2)
+        options["l2"] = check_non_negative("l2", l2)
     if dropout_masks is not None:
         options["masks"] = probe._masks(dropout_masks, X.shape[1])
     _, analytic = probe._engine.gradients(probe._params, X, Y, **options)

@@ -151,11 +151,6 @@ class Network:
             masks.append(mask)
         return masks
 
-    def _l2(self, l2):
-        if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
-            raise ValueError(f"l2 must be a finite non-negative number; got {l2!r}")
-        return float(l2)
-
     def cost(self, X, Y, *, l2=0.0, dropout_masks=None):
         """J: cross-entropy for a sigmoid output, categorical cross-entropy for softmax,
         else (1/2m) Σ (A − Y)²; plus (λ/2m) Σ ‖W[l]‖² when ``l2`` = λ > 0.
@@ -164,7 +159,7 @@ class Network:
         fixes a dropout pattern, e.g. to gradient-check a dropout network.
         """
         X, Y = self._check_XY(X, Y)
-        l2, masks = self._l2(l2), self._masks(dropout_masks, X.shape[1])
+        l2, masks = v.check_non_negative("l2", l2), self._masks(dropout_masks, X.shape[1])
         if not l2 and masks is None:
             return self._engine.cost(self._params, X, Y)
         return self._engine.cost(self._params, X, Y, l2=l2, masks=masks)
@@ -172,7 +167,7 @@ class Network:
     def gradients(self, X, Y, *, l2=0.0, dropout_masks=None):
         """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of :meth:`cost`, by backpropagation."""
         X, Y = self._check_XY(X, Y)
-        l2, masks = self._l2(l2), self._masks(dropout_masks, X.shape[1])
+        l2, masks = v.check_non_negative("l2", l2), self._masks(dropout_masks, X.shape[1])
         if not l2 and masks is None:
             _, grads = self._engine.gradients(self._params, X, Y)
         else:
