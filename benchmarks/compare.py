@@ -250,11 +250,11 @@ def memory_records(cases, backends, epochs=3):
     for layer_dims, m, dtype in cases:
         X, Y = make_data(layer_dims[0], m, dtype)
         for backend in backends:
-            peak, minimum = measure_training_memory(layer_dims, X, Y, dtype, backend, epochs=epochs)
+            use = measure_training_memory(layer_dims, X, Y, dtype, backend, epochs=epochs)
             records.append({"network": name_of(layer_dims, m), "layer_dims": list(layer_dims),
                             "m": m, "dtype": dtype, "backend": backend, "epochs": epochs,
-                            "peak_bytes": peak, "minimum_bytes": minimum,
-                            "ratio": peak / minimum})
+                            "peak_bytes": use.arrays, "everything_bytes": use.everything,
+                            "minimum_bytes": use.minimum, "ratio": use.ratio})
     return records
 
 

@@ -4,43 +4,23 @@ Nothing is timed or compared here (speed is measured by the benchmarks themselve
 never asserted in tests). Neither asv, PyTorch nor scikit-learn is needed: each asv
 class's ``setup`` and benchmark bodies are called directly, as asv would call them.
 """
-import importlib
 import itertools
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from benchmark_modules import BENCHMARKS, import_benchmarks
+
 MODULES = ["bench_activations", "bench_propagation", "bench_training"]
 PREFIXES = ("time_", "track_", "peakmem_", "mem_")
 # The cheapest value of an axis, where the first one is not.
 SMALL = {"network": "planar"}
 
 
-def _import(*names):
-    """Modules from benchmarks/, imported as asv does (``benchmarks`` is the package there).
-
-    The package sets OPENBLAS_THREAD_TIMEOUT for the benchmark processes; the test
-    process's environment is put back as it was.
-    """
-    saved = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        return [importlib.import_module(name) for name in names]
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        if saved is None:
-            os.environ.pop("OPENBLAS_THREAD_TIMEOUT", None)
-        else:
-            os.environ["OPENBLAS_THREAD_TIMEOUT"] = saved
-
-
 def _classes():
-    modules = _import(*(f"benchmarks.{name}" for name in MODULES))
+    modules = import_benchmarks(*(f"benchmarks.{name}" for name in MODULES))
     return [cls for module in modules for cls in vars(module).values()
             if isinstance(cls, type) and cls.__module__ == module.__name__
             and any(name.startswith(PREFIXES) for name in dir(cls))]
@@ -99,7 +79,7 @@ def test_compare_quick_writes_json_markdown_and_readme(tmp_path):
 def test_peer_runs(peer, module, dtype):
     """Each installed peer of compare.py runs an iteration and starts from fastdl's cost."""
     pytest.importorskip(module)
-    (peers,) = _import("_compare_peers")
+    (peers,) = import_benchmarks("_compare_peers")
     import numpy as np
 
     import fastdl

@@ -63,9 +63,9 @@ class Predict(EngineCall):
 
 
 class TrainingMemory:
-    """The memory a short ``fit`` needs: asv's peak RSS of the process, and (tracemalloc)
-    the peak of numpy allocations over the floor the network needs (parameters,
-    gradients, one batch of activations; see ``common.minimum_training_bytes``)."""
+    """The memory a short ``fit`` needs: asv's peak RSS of the process, and the peak of
+    array memory over the floor the network needs (parameters, gradients, one batch of
+    activations; see ``common.measure_training_memory``)."""
 
     params = [BACKENDS, DTYPES, ["course", "mnist"]]
     param_names = ["backend", "dtype", "network"]
@@ -80,9 +80,8 @@ class TrainingMemory:
         self.net.fit(self.X, self.Y, learning_rate=LEARNING_RATE, epochs=self.epochs)
 
     def track_peak_over_minimum(self, backend, dtype, network):
-        peak, minimum = measure_training_memory(self.layer_dims, self.X, self.Y, dtype, backend,
-                                                epochs=self.epochs)
-        return peak / minimum
+        return measure_training_memory(self.layer_dims, self.X, self.Y, dtype, backend,
+                                       epochs=self.epochs).ratio
 
     track_peak_over_minimum.unit = "ratio"
 

@@ -10,6 +10,7 @@ change another's input.
 """
 import functools
 import timeit
+import typing
 
 import numpy as np
 
@@ -91,15 +92,39 @@ def minimum_training_bytes(layer_dims, m, dtype):
     return (2 * params + activations) * np.dtype(dtype).itemsize
 
 
-def measure_training_memory(layer_dims, X, Y, dtype, backend, *, epochs=3):
-    """``(peak, minimum)`` in bytes for ``fit``-ting a new network on (X, Y).
+class MemoryUse(typing.NamedTuple):
+    """Bytes a short ``fit`` held at its peak, and the least it could have held."""
 
-    ``peak`` is the most memory held at once during ``fit`` by what the network
-    allocated, as tracemalloc sees it: numpy reports every array buffer to it, so this
-    counts the parameters, the engine's buffers and every temporary, but not the data,
-    which exist before. ``minimum`` is :func:`minimum_training_bytes`.
+    arrays: int      # array data: parameters, backups, the engine's buffers, temporaries
+    everything: int  # arrays and every Python object made along the way (tracemalloc)
+    minimum: int     # :func:`minimum_training_bytes`
+
+    @property
+    def ratio(self):
+        """The target's measure: peak array memory over the minimum."""
+        return self.arrays / self.minimum
+
+
+def measure_training_memory(layer_dims, X, Y, dtype, backend, *, epochs=3):
+    """:class:`MemoryUse` of building a network and ``fit``-ting it on (X, Y).
+
+    Peaks count what the network and the fit allocate, from its construction on (its
+    parameters included), but not the data, which exist before. Initialisation draws
+    in float64 before casting; that passing peak is not training's, so each peak is what
+    construction left live plus the peak of ``fit`` beyond it. Two runs, one per
+    counter: arrays through :mod:`.array_memory` (numpy's allocator, arrays only), and
+    everything through tracemalloc (arrays and Python objects alike).
     """
     import tracemalloc
+
+    from . import array_memory
+
+    with array_memory.counting() as built:
+        net = make_network(layer_dims, dtype, backend)
+    with array_memory.counting() as fitted:
+        net.fit(X, Y, learning_rate=LEARNING_RATE, epochs=epochs)
+    arrays = built.current + fitted.peak
+    del net
 
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
@@ -107,7 +132,7 @@ def measure_training_memory(layer_dims, X, Y, dtype, backend, *, epochs=3):
     try:
         start, _ = tracemalloc.get_traced_memory()
         net = make_network(layer_dims, dtype, backend)
-        # Initialisation draws in float64 before casting; that passing peak is not training's.
+        held, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         net.fit(X, Y, learning_rate=LEARNING_RATE, epochs=epochs)
         _, peak = tracemalloc.get_traced_memory()
@@ -115,7 +140,8 @@ def measure_training_memory(layer_dims, X, Y, dtype, backend, *, epochs=3):
         if not was_tracing:
             tracemalloc.stop()
     del net
-    return peak - start, minimum_training_bytes(layer_dims, X.shape[1], dtype)
+    return MemoryUse(arrays, max(peak, held) - start,
+                     minimum_training_bytes(layer_dims, X.shape[1], dtype))
 
 
 class EngineCall:
