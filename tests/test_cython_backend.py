@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+import naive
+
 pytest.importorskip("fastdl._kernels", reason="the compiled kernels are not built")
 
 import fastdl  # noqa: E402
@@ -45,16 +47,6 @@ def _gradients_agree(result, reference, dtype):
     for l, ((dW, db), (dW_ref, db_ref)) in enumerate(zip(grads, grads_ref), start=1):
         _close(dW, dW_ref, dtype, f"dW{l}")
         _close(db, db_ref, dtype, f"db{l}")
-
-
-def _labels(rng, output, shape, dtype):
-    if output == "sigmoid":
-        return (rng.random(shape) > 0.5).astype(dtype)
-    if output == "tanh":
-        return rng.uniform(-0.9, 0.9, shape).astype(dtype)
-    if output == "relu":
-        return rng.random(shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
 
 
 def _engines(dims, activations, dtype, seed=3):
@@ -118,7 +110,7 @@ def _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout):
     numpy_engine, engine, params = _engines(dims, activations, dtype)
     m = 37
     X0 = rng.standard_normal((dims[0], m)).astype(dtype)
-    Y = _labels(rng, output, (dims[-1], m), dtype)
+    Y = naive.random_labels(rng, output, (dims[-1], m), dtype)
     if layout == "F":
         Y = np.asfortranarray(Y)
     X = _layout(X0, layout, tmp_path)

@@ -5,6 +5,8 @@ import os
 import numpy as np
 import pytest
 
+import naive
+
 K = pytest.importorskip("fastdl._kernels", reason="the compiled kernels are not built")
 
 from fastdl import activations as act  # noqa: E402
@@ -105,7 +107,7 @@ def test_output_layer_in_place(rng, name, dtype):
     if name == "softmax":
         Y = np.eye(n, dtype=dtype)[:, rng.integers(0, n, lin.shape[1])]
     else:
-        Y = _labels(rng, name, lin.shape, dtype)
+        Y = naive.random_labels(rng, name, lin.shape, dtype)
     dZ, db, db_in_place = np.empty_like(lin), np.empty((n, 1), dtype), np.empty((n, 1), dtype)
     code = K.ACTIVATION_CODES[name]
     J = K.output_layer(code, lin, b, Y, dZ, db, SLOPE)
@@ -115,22 +117,12 @@ def test_output_layer_in_place(rng, name, dtype):
     np.testing.assert_array_equal(db_in_place, db)
 
 
-def _labels(rng, name, shape, dtype):
-    if name == "sigmoid":
-        return (rng.random(shape) > 0.5).astype(dtype)
-    if name == "tanh":
-        return rng.uniform(-1, 1, shape).astype(dtype)
-    if name == "relu":
-        return rng.random(shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_output_layer_cost_and_delta(rng, name, dtype, order):
     lin, b = _data(rng, dtype, n=3)
-    Y = np.asarray(_labels(rng, name, lin.shape, dtype), order=order)
+    Y = np.asarray(naive.random_labels(rng, name, lin.shape, dtype), order=order)
     dZ, db = np.empty_like(lin), np.empty((3, 1), dtype)
     J = K.output_layer(K.ACTIVATION_CODES[name], lin, b, Y, dZ, db, SLOPE)
     Z = lin + b
