@@ -52,6 +52,7 @@ FDL_SIMD extern float tanhf(float);
  * safe for elementwise loops but makes the vectoriser add alias checks otherwise. */
 #define FDL_IVDEP _Pragma("GCC ivdep")
 
+/* Each inclusion below compiles the body for one T and undefines its macros at the end. */
 #define FDL_TEMPLATE
 #define T double
 #define S(name) name##_d
@@ -62,14 +63,6 @@ FDL_SIMD extern float tanhf(float);
 #define FABS fabs
 #define SQRT sqrt
 #include "_fastmath.h"
-#undef T
-#undef S
-#undef EXP
-#undef LOG1P
-#undef LOG
-#undef TANH
-#undef FABS
-#undef SQRT
 
 #define T float
 #define S(name) name##_f
@@ -80,14 +73,6 @@ FDL_SIMD extern float tanhf(float);
 #define FABS fabsf
 #define SQRT sqrtf
 #include "_fastmath.h"
-#undef T
-#undef S
-#undef EXP
-#undef LOG1P
-#undef LOG
-#undef TANH
-#undef FABS
-#undef SQRT
 #undef FDL_TEMPLATE
 
 #endif /* FDL_FASTMATH_H */
@@ -329,4 +314,12 @@ static FDL_CLONES void S(fdl_adam_update)(T *theta, const T *d, T *v, T *s, T be
     }
 }
 
+#undef T
+#undef S
+#undef EXP
+#undef LOG1P
+#undef LOG
+#undef TANH
+#undef FABS
+#undef SQRT
 #endif /* FDL_TEMPLATE */
