@@ -14,7 +14,6 @@ from benchmark_modules import import_benchmarks
 
 pytest.importorskip("fastdl._kernels")
 from fastdl import _kernels as K  # noqa: E402
-from fastdl._optimizers import GradientDescent  # noqa: E402
 
 array_memory, common = import_benchmarks("benchmarks.array_memory", "benchmarks.common")
 DTYPES = ["float64", "float32"]
@@ -25,7 +24,7 @@ def test_counting_sees_array_data_and_its_peak():
     with array_memory.counting() as counted:
         kept = np.empty((100, 10))                   # 8000 bytes, still live at the end
         transient = np.zeros(2000)                    # 16000 more at the peak, then freed
-        assert array_memory.handler_name(kept) == array_memory.NAME
+        assert array_memory.get_handler_name(kept) == array_memory.NAME
         del transient
         grown = np.ones(10)
         grown.resize(500, refcheck=False)             # realloc: 80 -> 4000 bytes
@@ -33,8 +32,8 @@ def test_counting_sees_array_data_and_its_peak():
     assert counted.peak >= 8000 + 16000 and counted.peak < 8000 + 16000 + 4000 + 100
     assert counted.current == 8000 + 4000
     after = np.ones(3)
-    assert array_memory.handler_name(after) == "default_allocator"
-    assert array_memory.handler_name(kept) == array_memory.NAME
+    assert array_memory.get_handler_name(after) == "default_allocator"
+    assert array_memory.get_handler_name(kept) == array_memory.NAME
     del kept, grown  # freed through the counting handler, after the block: no crash
     with array_memory.counting() as nothing:
         pass

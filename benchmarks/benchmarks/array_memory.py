@@ -19,7 +19,17 @@ makes them slower: fine for measuring memory, never for timing.
 import contextlib
 import ctypes
 
+try:
+    from numpy._core import _multiarray_umath
+    from numpy._core.multiarray import get_handler_name
+except ImportError:  # numpy 1.x
+    from numpy.core import _multiarray_umath
+    from numpy.core.multiarray import get_handler_name
+# get_handler_name(array): the allocator behind an array's data ("default_allocator" is
+# numpy's own); with no argument, the one this context allocates with now.
+
 _NAME = b"fastdl-benchmarks-counting"
+NAME = _NAME.decode()  # what get_handler_name(array) says of the arrays counted here
 _libc = ctypes.CDLL(None)
 _malloc, _calloc, _realloc, _free = _libc.malloc, _libc.calloc, _libc.realloc, _libc.free
 _malloc.restype, _malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
@@ -98,10 +108,6 @@ _handler = _Handler(_NAME, 1, _Allocator(None, _counted_malloc, _counted_calloc,
 
 def _numpy_api_function(index, restype, *argtypes):
     """Entry ``index`` of numpy's C-API table, callable with the GIL held."""
-    try:
-        from numpy._core import _multiarray_umath
-    except ImportError:  # numpy 1.x
-        from numpy.core import _multiarray_umath
     capsule = _multiarray_umath._ARRAY_API
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
@@ -137,7 +143,7 @@ def counting():
     start = _ledger.current
     _ledger.restart()
     previous = _set_handler(_capsule)
-    if _get_handler_name() != NAME:  # numpy's C-API table moved: measure nothing, say so
+    if get_handler_name() != NAME:  # numpy's C-API table moved: measure nothing, say so
         _set_handler(previous)
         raise RuntimeError("could not install the counting allocator in this numpy")
     try:
@@ -146,19 +152,3 @@ def counting():
         _set_handler(previous)
         measurement.peak = _ledger.peak - start
         measurement.current = _ledger.current - start
-
-
-def _get_handler_name(*array):
-    try:
-        from numpy._core.multiarray import get_handler_name
-    except ImportError:  # numpy 1.x
-        from numpy.core.multiarray import get_handler_name
-    return get_handler_name(*array)
-
-
-def handler_name(array):
-    """The name of the allocator behind ``array``'s data (numpy's own is "default_allocator")."""
-    return _get_handler_name(array)
-
-
-NAME = _NAME.decode()
