@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import fastdl
+import naive
 from fastdl._optimizers import Adam, GradientDescent, Momentum
 
 BACKENDS = fastdl.available_backends()
@@ -129,6 +130,8 @@ def test_gradients_stay_right_where_momentum_and_adam_lead(backend, optimizer, r
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_dropout_is_reproducible_and_off_at_prediction(backend, rng):
+    """Catches dropout left on when predicting: forward must be the plain formula on the
+    trained parameters (the naive reference), call after call."""
     X, Y = _data(rng)
     nets = [fastdl.Network([3, 8, 8, 1], seed=5, backend=backend) for _ in range(2)]
     for net in nets:
@@ -137,7 +140,41 @@ def test_dropout_is_reproducible_and_off_at_prediction(backend, rng):
     plain = fastdl.Network([3, 8, 8, 1], seed=5, backend=backend)
     plain.fit(X, Y, learning_rate=0.1, epochs=5)
     assert not np.allclose(plain.parameters["W1"], nets[0].parameters["W1"])  # dropout did act
-    np.testing.assert_array_equal(nets[0].forward(X), nets[0].forward(X))
+    expected = naive.forward(nets[0].parameters, X, nets[0].activations)
+    for _ in range(2):
+        np.testing.assert_allclose(nets[0].forward(X), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fit_draws_inverted_dropout_masks_and_trains_on_them(backend, dtype, rng):
+    """Catches masks without the 1/keep_prob scale (or with the wrong keep rate): every
+    mask the trainer hands the engine holds only 0 and 1/keep_prob, keeps about keep_prob
+    of the units, and replaying the steps with those masks gives the fit's parameters."""
+    X, Y = _data(rng, m=400)
+    keep = [0.6, 0.9]
+    net = fastdl.Network([3, 50, 40, 1], seed=5, dtype=dtype, backend=backend)
+    replay = fastdl.Network([3, 50, 40, 1], seed=5, dtype=dtype, backend=backend)
+    drawn = []
+    step = net._engine.step
+
+    def recording_step(params, X_batch, Y_batch, optimizer, backup=None, **kwargs):
+        drawn.append([mask.copy() for mask in kwargs["masks"]])
+        return step(params, X_batch, Y_batch, optimizer, backup, **kwargs)
+
+    net._engine.step = recording_step
+    net.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=keep)
+    assert len(drawn) == 3
+    for masks in drawn:
+        for mask, p in zip(masks, keep):
+            assert mask.dtype == np.dtype(dtype) and mask.shape[1] == 400
+            scale = np.dtype(dtype).type(1 / p)
+            assert set(np.unique(mask)) <= {0, scale}
+            kept = np.mean(mask > 0)
+            assert abs(kept - p) < 5 * np.sqrt(p * (1 - p) / mask.size)  # binomial, 5 sigma
+        replay._engine.step(replay._params, *replay._check_XY(X, Y), GradientDescent(0.1),
+                            masks=masks)
+    _assert_same_params(net, replay)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -218,20 +255,45 @@ def test_softmax_errors(rng):
 
 
 # -- early stopping, divergence, interruption, callbacks --------------------------------------
+def _dev_set_best_after(epochs, backend, rng):
+    """Training data, and a dev set whose targets are exactly what the network predicts
+    after ``epochs`` epochs: its dev cost is 0 there and above 0 before and after, for any
+    seed. The dev set is larger than the training set (it must not change the fit)."""
+    X = rng.standard_normal((3, 40))
+    Y = np.sin(X[:1]) + X[1:2]
+    X_dev = rng.standard_normal((3, 90))
+    twin = fastdl.Network([3, 6, 1], output="linear", seed=11, backend=backend)
+    twin.fit(X, Y, learning_rate=0.1, epochs=epochs)
+    return (X, Y), (X_dev, twin.forward(X_dev)), twin
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_early_stopping_restores_the_best_parameters(backend, rng):
-    X, Y = _data(rng, m=40)
-    X_dev, Y_dev = X[:, :20], 1 - Y[:, :20]  # a dev set that training can only get worse on
-    net = fastdl.Network([3, 6, 1], seed=11, backend=backend)
-    history = net.fit(X, Y, learning_rate=0.5, epochs=200, dev=(X_dev, Y_dev), patience=3)
+    """Catches an early stop that keeps the first best copy and never refreshes it: the
+    best epoch here is the fifth (index 4), so the copies of epochs 0..3 must be replaced."""
+    train, dev, twin = _dev_set_best_after(5, backend, rng)
+    net = fastdl.Network([3, 6, 1], output="linear", seed=11, backend=backend)
+    history = net.fit(*train, learning_rate=0.1, epochs=200, dev=dev, patience=3)
     assert history.stop_reason == "early stopping"
-    assert len(history.dev_costs) == len(history.costs) == history.best_epoch + 4
-    assert len(history.dev_accuracy) == len(history.costs)
-    assert history.dev_costs[history.best_epoch] == min(history.dev_costs)
-    replay = fastdl.Network([3, 6, 1], seed=11, backend=backend)
-    replay.fit(X, Y, learning_rate=0.5, epochs=history.best_epoch + 1)
-    _assert_same_params(net, replay)
-    assert net.cost(X_dev, Y_dev) == pytest.approx(history.dev_costs[history.best_epoch], rel=1e-12)
+    assert history.best_epoch == 4 and history.dev_costs[4] == 0.0 == min(history.dev_costs)
+    assert len(history.dev_costs) == len(history.costs) == 4 + 4
+    _assert_same_params(net, twin)
+    assert net.cost(*dev) == 0.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_early_stopping_without_restore_best_keeps_the_last_parameters(backend, rng):
+    """Catches restore_best=False being ignored: the network must keep the parameters of
+    the epoch early stopping ended on, not the best ones."""
+    train, dev, _ = _dev_set_best_after(5, backend, rng)
+    net = fastdl.Network([3, 6, 1], output="linear", seed=11, backend=backend)
+    history = net.fit(*train, learning_rate=0.1, epochs=200, dev=dev, patience=3,
+                      restore_best=False)
+    assert history.stop_reason == "early stopping" and history.best_epoch == 4
+    last = fastdl.Network([3, 6, 1], output="linear", seed=11, backend=backend)
+    last.fit(*train, learning_rate=0.1, epochs=len(history.costs))
+    _assert_same_params(net, last)
+    assert net.cost(*dev) == history.dev_costs[-1] > 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -246,6 +308,93 @@ def test_divergence_stops_warns_and_keeps_the_last_good_parameters(backend):
     replay = fastdl.Network([3, 8, 1], output="linear", seed=12, backend=backend)
     if len(history.costs) > 1:
         replay.fit(X, 100 * Y, learning_rate=3.0, epochs=len(history.costs) - 1)
+    _assert_same_params(net, replay)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype, scale", [("float64", 1e200), ("float32", 1e20)])
+def test_an_infinite_first_cost_is_divergence(backend, dtype, scale, rng):
+    """Catches a limit that starts at inf and lets an infinite first cost through
+    ('inf <= inf'): fit recorded [inf, inf, ...] and 'finished', without a word."""
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], output="linear", dtype=dtype, seed=1, backend=backend)
+    before = net.parameters
+    with pytest.warns(fastdl.DivergenceWarning, match=r"the cost at the starting parameters is "
+                      r"(inf|nan).*the largest \|x\| in X is"):
+        history = net.fit(X * scale, Y, learning_rate=0.1, epochs=3)
+    assert history.stop_reason == "diverged" and history.costs == []
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_refused_first_step_does_not_make_a_stale_backup_valid(backend, rng):
+    """Catches a refused step marking the backup valid although nothing was written to it:
+    a later diverging step then 'restored' stale memory over the parameters the user set."""
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], output="linear", seed=1, backend=backend)
+    mine = {key: value + 0.5 for key, value in net.parameters.items()}
+    net.set_parameters(mine)
+    with pytest.warns(fastdl.DivergenceWarning):
+        net.fit(X * 1e200, Y, epochs=2)
+    with pytest.raises(fastdl.DivergenceError, match="starting parameters"):
+        net.step(X * 1e200, Y, 0.1)
+    for key, value in mine.items():
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_the_last_update_of_a_fit_is_checked(backend, epochs, tmp_path):
+    """Catches a fit whose final update made the parameters non-finite ending 'finished'
+    (its cost is never computed): save then wrote a file that load refuses."""
+    X, Y = fastdl.datasets.make_regression(m=20)
+    net = fastdl.Network([3, 4, 1], output="linear", seed=3, backend=backend)
+    before = net.parameters
+    with pytest.warns(fastdl.DivergenceWarning, match="learning_rate=1e[+]?308 is too large"):
+        history = net.fit(X, 100 * Y, learning_rate=1e308, epochs=epochs)
+    assert history.stop_reason == "diverged" and len(history.costs) == 1
+    assert all(np.isfinite(value).all() for value in net.parameters.values())
+    for key, value in before.items():  # the parameters of the one step whose cost was good
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+    net.save(tmp_path / "m.npz")
+    fastdl.load(tmp_path / "m.npz")
+    with pytest.raises(fastdl.DivergenceError):
+        net.fit(X, 100 * Y, learning_rate=1e308, epochs=1, on_divergence="raise")
+    assert all(np.isfinite(value).all() for value in net.parameters.values())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_step_that_makes_parameters_non_finite_is_undone(backend):
+    """Catches Network.step leaving non-finite parameters after an update whose cost
+    before it was finite."""
+    X, Y = fastdl.datasets.make_regression(m=20)
+    net = fastdl.Network([3, 4, 1], output="linear", seed=3, backend=backend)
+    before = net.parameters
+    with pytest.raises(fastdl.DivergenceError, match="too large"):
+        net.step(X, 100 * Y, 1e308)
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_exception_from_a_callback_keeps_the_network_and_says_why(backend, rng):
+    """Catches an exception that leaves fit without a trace: the History (net.history)
+    must say 'error' with the exception, and the network keep its trained parameters."""
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], seed=2, backend=backend)
+
+    def broken(history):
+        if len(history.costs) == 3:
+            raise KeyError("no such column")
+
+    with pytest.raises(KeyError, match="no such column") as caught:
+        net.fit(X, Y, learning_rate=0.1, epochs=10, callbacks=[broken])
+    assert net.history.stop_reason == "error" and net.history.iterations == 3
+    assert net.history.error == "KeyError: 'no such column'"
+    assert any("net.history holds the History" in note for note in caught.value.__notes__)
+    replay = fastdl.Network([3, 4, 1], seed=2, backend=backend)
+    replay.fit(X, Y, learning_rate=0.1, epochs=3)
     _assert_same_params(net, replay)
 
 
@@ -331,6 +480,9 @@ def test_verbose_1_on_a_terminal_draws_a_bar(rng, monkeypatch):
     ({"optimizer": "adam", "epsilon": 0}, ValueError, "epsilon must be a finite positive number"),
     ({"keep_prob": 0}, ValueError, r"keep_prob for hidden layer 1 must be in \(0, 1\]"),
     ({"keep_prob": [0.5]}, ValueError, "keep_prob has 1 values but the network has 2 hidden layers"),
+    ({"keep_prob": np.array([[0.5], [0.5]])}, ValueError, "keep_prob for hidden layer 1 must be in"),
+    ({"keep_prob": "0.5"}, ValueError, "keep_prob must be a number in"),
+    ({"keep_prob": np.array(1.5)}, ValueError, r"keep_prob for hidden layer 1 must be in \(0, 1\]; got 1.5"),
     ({"patience": 3}, ValueError, "patience needs a dev set"),
     ({"dev": (np.zeros((2, 5)), np.zeros((1, 5)))}, ValueError, r"dev set: X has shape \(2, 5\)"),
     ({"dev": np.zeros((3, 5))}, TypeError, "dev must be a pair"),
@@ -362,3 +514,15 @@ def test_softmax_label_outside_the_classes_is_named(bad):
     with pytest.raises(ValueError, match=rf"Y holds the label {bad!r}, but a softmax output "
                                          r"with K = 3 classes takes integer labels 0\.\.2"):
         net.cost(X, Y)
+
+
+@pytest.mark.parametrize("keep_prob", [np.array(0.75), np.float32(0.75), np.array([0.75, 0.75]),
+                                       (0.75, np.float64(0.75))])
+def test_keep_prob_as_numpy_values(keep_prob, rng):
+    """Catches 'iteration over a 0-d array' for keep_prob=np.array(0.8): numpy scalars and
+    arrays mean what the same Python numbers mean."""
+    X, Y = _data(rng)
+    a, b = (fastdl.Network([3, 4, 4, 1], seed=6, backend="numpy") for _ in range(2))
+    a.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=keep_prob)
+    b.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=0.75)
+    _assert_same_params(a, b)

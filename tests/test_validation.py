@@ -410,7 +410,8 @@ def test_set_parameters_wrong_shapes(key, shape, message):
     (np.zeros((2, 3), dtype=complex), TypeError, r"W1 must hold real numbers; got dtype complex128"),
     (np.full((2, 3), np.nan), ValueError, r"W1 holds NaN or infinite values"),
     (np.full((2, 3), np.inf), ValueError, r"W1 holds NaN or infinite values"),
-], ids=["str", "complex", "nan", "inf"])
+    (np.ma.zeros((2, 3)), TypeError, r"W1 is a masked array"),
+], ids=["str", "complex", "nan", "inf", "masked"])
 def test_set_parameters_bad_values(value, error, message):
     net = _net()
     before = net.parameters
@@ -441,3 +442,51 @@ def test_predict_proba_on_a_non_sigmoid_output(output):
     with pytest.raises(ValueError, match=rf"predict_proba needs a 'sigmoid'.* output layer; this "
                                          rf"network's output is '{output}'"):
         net.predict_proba(np.zeros((3, 2)))
+
+
+def test_set_parameters_refuses_values_that_overflow_float32():
+    """Catches the finiteness check made before the cast: 1e39 became inf in a float32
+    network without a word."""
+    net = _net(dtype="float32")
+    before = net.parameters
+    params = net.parameters
+    params["W1"] = np.full((2, 3), 1e39)
+    with pytest.raises(ValueError, match=r"W1 holds 1e\+39 at \[0, 0\], beyond the range of "
+                                         r"float32 \(±3.4e\+38\)"):
+        net.set_parameters(params)
+    _assert_unchanged(net, before)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e != "gradient_check"])  # float64 inside
+def test_X_beyond_float32_is_named_as_such(entry):
+    """Catches a finite float64 X beyond float32's range reported as 'NaN or infinite'."""
+    X, Y = _data()
+    X[1, 2] = -1e39
+    _raises(entry, X, Y, ValueError, r"X holds -1e\+39 at \[1, 2\], beyond the range of float32 "
+                                     r"\(±3.4e\+38\); rescale X or use dtype='float64'",
+            dtype="float32")
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("backend", fastdl.available_backends())
+def test_matrix_subclasses_are_plain_arrays(backend):
+    """Catches np.matrix labels reaching the numpy engine, where '*' multiplies matrices:
+    every result must equal the plain-array one."""
+    X, Y = _data()
+    net, plain = _net(backend=backend), _net(backend=backend)
+    assert net.cost(np.matrix(X), np.matrix(Y)) == plain.cost(X, Y)
+    grads, expected = net.gradients(np.matrix(X), np.matrix(Y)), plain.gradients(X, Y)
+    for key, value in expected.items():
+        assert type(grads[key]) is np.ndarray
+        np.testing.assert_array_equal(grads[key], value)
+    net.fit(np.matrix(X), np.matrix(Y), learning_rate=0.1, epochs=3)
+    plain.fit(X, Y, learning_rate=0.1, epochs=3)
+    assert type(net.forward(np.matrix(X))) is np.ndarray
+    np.testing.assert_array_equal(net.forward(np.matrix(X)), plain.forward(X))
+
+
+@X_ENTRIES
+def test_masked_arrays_are_refused(entry):
+    """A masked array's mask would be dropped silently (training on the hidden values)."""
+    X, Y = _data()
+    _raises(entry, np.ma.masked_greater(X, 0.5), Y, TypeError, "X is a masked array")

@@ -32,20 +32,38 @@ def _zeros(array):
     return np.zeros(array.shape, dtype=array.dtype)
 
 
+def accepted(J, limit=math.inf):
+    """Whether a step with cost J updates: J finite and at most ``limit``.
+
+    The one rule every engine and the trainer apply (the compiled iteration's
+    ``_accept`` is its twin): NaN fails, and +inf fails even when the limit is +inf.
+    """
+    return math.isfinite(J) and J <= limit
+
+
 def guarded_apply(optimizer, params, grads, J, limit, backup=None):
     """Apply one update unless J is NaN, infinite or above ``limit``; returns J.
 
     A refused update leaves the parameters as they were, so the caller can restore
-    ``backup``, which this copies the parameters into before each accepted update.
+    ``backup``, which this copies the parameters into before each accepted update. An
+    update cut short (a second Ctrl-C) is undone from that copy, so no half-updated
+    parameters remain.
     """
-    if not (math.isfinite(J) and J <= limit):  # NaN and +inf too (inf <= inf holds)
+    if not accepted(J, limit):
         return J
     if backup is not None:
         for (W, b), (W_saved, b_saved) in zip(params, backup):
             np.copyto(W_saved, W)
             np.copyto(b_saved, b)
-    with np.errstate(over="ignore", invalid="ignore"):
-        optimizer.apply(params, grads)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            optimizer.apply(params, grads)
+    except BaseException:
+        if backup is not None:
+            for (W, b), (W_saved, b_saved) in zip(params, backup):
+                np.copyto(W, W_saved)
+                np.copyto(b, b_saved)
+        raise
     return J
 
 

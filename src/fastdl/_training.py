@@ -4,6 +4,8 @@ divergence, interruption, progress and callbacks.
 The loop stays in Python (one engine call per batch) so that progress, early stopping
 and Ctrl-C stay simple; the work inside each call is the engine's.
 """
+import math
+import numbers
 import signal
 import threading
 import time
@@ -12,7 +14,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._optimizers import accepted
 from ._progress import Progress
+from ._validation import all_finite
 from .history import History
 
 # A finite cost this many times the first one (or 1, if larger) counts as divergence.
@@ -27,10 +31,24 @@ class DivergenceError(FloatingPointError):
     """The cost stopped being finite or exploded; the last good parameters were kept."""
 
 
-def divergence_message(learning_rate):
+def divergence_message(learning_rate, J=None, X=None):
+    """Why training stopped. ``X`` is given when the very first cost was bad: then the
+    learning rate is not to blame (nothing was updated yet), the scale of the inputs is."""
+    if X is not None:
+        largest = float(np.max(np.abs(X)))
+        return (f"the cost at the starting parameters is {J!r}: the forward pass overflows "
+                f"{X.dtype.name} (the largest |x| in X is {largest:.3g}); standardise X (zero "
+                f"mean, unit variance per feature)"
+                + (" or use dtype='float64'" if X.dtype == np.float32 else "")
+                + "; the parameters were left as they were")
     return (f"the cost is no longer finite or has exploded: training diverged, most likely "
             f"because learning_rate={learning_rate!r} is too large; the parameters of the last "
             f"good iteration were kept")
+
+
+def params_finite(params):
+    """Whether every W[l] and b[l] is finite (one compiled pass per array)."""
+    return all(all_finite(W) and all_finite(b) for W, b in params)
 
 
 @contextmanager
@@ -122,29 +140,42 @@ class Trainer:
         self.best = None  # (dev cost, epoch, parameter copies)
 
     def run(self):
+        """Train; returns the History. Whatever ends the run (the last epoch, divergence,
+        Ctrl-C, a callback, an exception from a callback or a custom activation), the
+        network is left with finite parameters from a step that was taken whole, and the
+        History (also ``net.history``) says why it stopped."""
         net, o, history = self.net, self.o, self.history
+        net.history = history
         self.optimizer.start(net._params)
         progress = Progress(o.epochs, o.verbose)
-        start = time.perf_counter()
         try:
-            with deferred_interrupt() as interrupt:
-                for epoch in range(o.epochs):
-                    self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
-                    cost = self._epoch(interrupt)
-                    if cost is None:
-                        break
-                    history.costs.append(cost)
-                    history.times.append(time.perf_counter() - start)
-                    history.learning_rates.append(self.optimizer.learning_rate)
-                    stop = self._after_epoch(epoch, progress, interrupt)
-                    if stop:
-                        history.stop_reason = stop
-                        break
+            self._epochs(progress)
+        except BaseException as error:
+            self._failed(error)
+            raise
         finally:
             progress.close()
+        self._check_last_update()
         if self.best is not None and o.restore_best and o.patience is not None:
             net._restore(self.best[2])
         return history
+
+    def _epochs(self, progress):
+        o, history = self.o, self.history
+        start = time.perf_counter()
+        with deferred_interrupt() as interrupt:
+            for epoch in range(o.epochs):
+                self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
+                cost = self._epoch(interrupt)
+                if cost is None:
+                    break
+                history.costs.append(cost)
+                history.times.append(time.perf_counter() - start)
+                history.learning_rates.append(self.optimizer.learning_rate)
+                stop = self._after_epoch(epoch, progress, interrupt)
+                if stop:
+                    history.stop_reason = stop
+                    break
 
     def _epoch(self, interrupt):
         """Train on every batch once; the example-weighted mean batch cost, or None on divergence."""
@@ -153,11 +184,11 @@ class Trainer:
         for X_batch, Y_batch in self.batches:
             J = net._engine.step(net._params, X_batch, Y_batch, self.optimizer, net._backup,
                                  l2=o.l2, masks=self.masks.draw(X_batch.shape[1]), limit=self.limit)
-            if not J <= self.limit:
-                self._diverged()
+            if not accepted(J, self.limit):  # the engine updated nothing, nor the backup
+                self._diverged(J, X_batch if self.limit == math.inf else None)
                 return None
             net._backup_valid = True
-            if self.limit == np.inf:
+            if self.limit == math.inf:
                 self.limit = EXPLOSION_FACTOR * max(J, 1.0)
             total += J * X_batch.shape[1]
             seen += X_batch.shape[1]
@@ -165,13 +196,37 @@ class Trainer:
                 break
         return total / seen
 
-    def _diverged(self):
+    def _diverged(self, J=None, X_first=None, stacklevel=5):
+        """Stop: keep the last good parameters, say so (warn or raise, as asked)."""
         self.net._restore_backup()
         self.history.stop_reason = "diverged"
-        message = divergence_message(self.base_rate)
+        message = divergence_message(self.base_rate, J, X_first)
         if self.o.on_divergence == "raise":
             raise DivergenceError(message)
-        warnings.warn(f"epoch {len(self.history.costs)}: {message}", DivergenceWarning, stacklevel=4)
+        warnings.warn(f"epoch {len(self.history.costs)}: {message}", DivergenceWarning,
+                      stacklevel=stacklevel)
+
+    def _check_last_update(self):
+        """The last update's cost is never computed: if it made a parameter non-finite,
+        go back to the parameters before it and report divergence."""
+        if params_finite(self.net._params):
+            return
+        self._diverged(stacklevel=4)
+
+    def _failed(self, error):
+        """An exception is leaving fit: record why in the History, and never leave
+        non-finite parameters behind (the step in flight updated nothing)."""
+        history = self.history
+        if isinstance(error, DivergenceError):
+            return
+        history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "error"
+        history.error = f"{type(error).__name__}: {error}"
+        if not params_finite(self.net._params):
+            self.net._restore_backup()
+        if hasattr(error, "add_note"):
+            error.add_note(f"fastdl: fit stopped after {history.iterations} epochs; the network "
+                           f"keeps the parameters of its last complete step, and net.history "
+                           f"holds the History")
 
     def _after_epoch(self, epoch, progress, interrupt):
         """Dev scores, early stopping, printing, callbacks; the stop reason or None."""
@@ -232,14 +287,24 @@ class FitOptions:
 
 
 def _check_keep_prob(keep_prob, L):
-    """One keep probability per hidden layer, each in (0, 1]."""
-    values = list(keep_prob) if hasattr(keep_prob, "__len__") else [keep_prob] * (L - 1)
+    """One keep probability per hidden layer, each in (0, 1]: one number (numpy scalars and
+    0-d arrays too) for every hidden layer, or a sequence of one per hidden layer."""
+    if isinstance(keep_prob, (numbers.Real, np.generic)) or getattr(keep_prob, "ndim", None) == 0:
+        values = [keep_prob] * (L - 1)
+    elif isinstance(keep_prob, (str, bytes)) or not hasattr(keep_prob, "__iter__"):
+        raise ValueError(f"keep_prob must be a number in (0, 1], or a list of one per hidden "
+                         f"layer; got {keep_prob!r}")
+    else:
+        values = list(keep_prob)
     if len(values) != L - 1:
         raise ValueError(f"keep_prob has {len(values)} values but the network has {L - 1} hidden layers")
+    checked = []
     for layer, p in enumerate(values, start=1):
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 < p <= 1:
+        p = p.item() if getattr(p, "ndim", None) == 0 else p
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p <= 1:
             raise ValueError(f"keep_prob for hidden layer {layer} must be in (0, 1]; got {p!r}")
-    return [float(p) for p in values]
+        checked.append(float(p))
+    return checked
 
 
 def _check_dev(net, dev):

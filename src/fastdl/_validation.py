@@ -75,8 +75,8 @@ def check_activation(argument, activation, *, output=False):
 def check_activations(activations, L, hidden, output):
     """The list of L activations, from an explicit list or from ``hidden``/``output``."""
     if activations is None:
-        return ([check_activation("hidden", hidden)] * (L - 1)
-                + [check_activation("output", output, output=True)])
+        return _distinct_names([check_activation("hidden", hidden)] * (L - 1)
+                               + [check_activation("output", output, output=True)])
     if isinstance(activations, str) or not hasattr(activations, "__len__"):
         raise TypeError(f"activations must be a list of {L} names, one per layer; got {activations!r}")
     names = list(activations)
@@ -85,8 +85,23 @@ def check_activations(activations, L, hidden, output):
             f"activations has {len(names)} names but the network has L = {L} layers; "
             f"give one name per layer"
         )
-    return [check_activation(f"activations[{layer - 1}] (layer {layer})", name, output=layer == L)
-            for layer, name in enumerate(names, start=1)]
+    return _distinct_names([check_activation(f"activations[{layer - 1}] (layer {layer})", name,
+                                             output=layer == L)
+                            for layer, name in enumerate(names, start=1)])
+
+
+def _distinct_names(activations):
+    """Model files name each layer's activation: two different custom activations with one
+    name could not be told apart when loading, so they are refused."""
+    seen = {}
+    for activation in activations:
+        if isinstance(activation, str):
+            continue
+        other = seen.setdefault(activation.name, activation)
+        if other is not activation:
+            raise ValueError(f"two different custom activations are both named "
+                             f"{activation.name!r}; give each its own name")
+    return activations
 
 
 def check_leaky_slope(slope):
@@ -127,15 +142,48 @@ def check_positive(argument, value, *, integer=False):
     return int(value) if integer else float(value)
 
 
+def all_finite(array):
+    """Whether every entry of a float array is finite, in one compiled pass when it can."""
+    return bool(_all_within(array) or np.isfinite(array).all())
+
+
+def _plain_array(argument, array):
+    """``array`` as a plain ndarray: np.matrix (whose ``*`` multiplies matrices) and memmaps
+    become views of the same memory; a masked array is refused, as dropping its mask would
+    train on the values it hides."""
+    if type(array) is np.ndarray:
+        return array
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(f"{argument} is a masked array; fill or drop the masked entries first "
+                        f"({argument}.filled(value), or select the unmasked examples)")
+    try:
+        return np.asarray(array)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{argument} must be a numeric 2-D array; {error}") from None
+
+
+def _cast(argument, values, dtype):
+    """``values`` as ``dtype``; finite values that overflow it (float64 beyond float32's
+    range) get their own message rather than one about NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = values.astype(dtype, copy=False)
+    if all_finite(cast):
+        return cast
+    index = tuple(np.argwhere(~np.isfinite(cast))[0])
+    where = ", ".join(str(int(i)) for i in index)
+    original = values[index]
+    if np.isfinite(original):
+        limit = float(np.finfo(dtype).max)
+        raise ValueError(f"{argument} holds {float(original)!r} at [{where}], beyond the range of "
+                         f"{np.dtype(dtype).name} (±{limit:.3g}); rescale {argument} or use "
+                         f"dtype='float64'")
+    raise ValueError(f"{argument} holds NaN or infinite values, e.g. at [{where}]; "
+                     f"clean or impute them first")
+
+
 def as_matrix(argument, array, dtype):
     """``array`` as a finite 2-D array of ``dtype``, copying only when it must."""
-    if isinstance(array, np.ndarray):
-        values = array
-    else:
-        try:
-            values = np.asarray(array)
-        except (ValueError, TypeError) as error:
-            raise TypeError(f"{argument} must be a numeric 2-D array; {error}") from None
+    values = _plain_array(argument, array)
     if values.dtype.kind not in "biuf":
         raise TypeError(
             f"{argument} must hold real numbers; got an array of dtype {values.dtype}"
@@ -153,14 +201,7 @@ def as_matrix(argument, array, dtype):
         )
     if values.shape[1] == 0:
         raise ValueError(f"{argument} is empty: it has shape {values.shape}, with no examples (m = 0)")
-    values = values.astype(dtype, copy=False)
-    if not (_all_within(values) or np.isfinite(values).all()):
-        bad = np.argwhere(~np.isfinite(values))[0]
-        raise ValueError(
-            f"{argument} holds NaN or infinite values, e.g. at [{bad[0]}, {bad[1]}]; "
-            f"clean or impute them first"
-        )
-    return values
+    return _cast(argument, values, dtype)
 
 
 def check_X(X, n_x, dtype):
@@ -258,7 +299,7 @@ def check_parameters(params, layer_dims, dtype):
         pair = []
         for name, shape in shapes.items():
             key = f"{name}{l}"
-            value = np.asarray(params[key])
+            value = _plain_array(key, params[key])
             if value.dtype.kind not in "iuf":
                 raise TypeError(f"{key} must hold real numbers; got dtype {value.dtype}")
             if value.shape != shape:
@@ -266,8 +307,6 @@ def check_parameters(params, layer_dims, dtype):
                 raise ValueError(
                     f"{key} has shape {value.shape} but layer {l} expects {shape} = {what}"
                 )
-            if not np.isfinite(value).all():
-                raise ValueError(f"{key} holds NaN or infinite values")
-            pair.append(np.array(value, dtype=dtype, order="C", copy=True))
+            pair.append(np.array(_cast(key, value, dtype), dtype=dtype, order="C", copy=True))
         pairs.append(tuple(pair))
     return pairs

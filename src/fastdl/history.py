@@ -1,7 +1,8 @@
 """The record a training run returns."""
 from dataclasses import dataclass, field
 
-STOP_REASONS = ("finished", "early stopping", "diverged", "interrupted", "stopped by a callback")
+STOP_REASONS = ("finished", "early stopping", "diverged", "interrupted", "stopped by a callback",
+                "error")
 
 
 @dataclass
@@ -23,7 +24,10 @@ class History:
         The epoch with the lowest dev cost.
     stop_reason : str
         One of ``'finished'``, ``'early stopping'``, ``'diverged'``, ``'interrupted'``,
-        ``'stopped by a callback'``.
+        ``'stopped by a callback'``, ``'error'`` (an exception left ``fit``: a callback's,
+        or a custom activation's).
+    error : str or None
+        With ``'error'`` (or a second Ctrl-C), the exception, as ``"TypeName: message"``.
     """
 
     costs: list = field(default_factory=list)
@@ -33,6 +37,7 @@ class History:
     learning_rates: list = field(default_factory=list)
     best_epoch: int = None
     stop_reason: str = "finished"
+    error: str = None
 
     @property
     def iterations(self):

@@ -1,5 +1,4 @@
 """The L-layer network: the user-facing object that validates, then hands work to an engine."""
-import math
 import numbers
 
 import numpy as np
@@ -7,9 +6,10 @@ import numpy as np
 from . import _validation as v
 from ._backends import engine_class
 from ._init import initialize_parameters
-from ._optimizers import GradientDescent, make_optimizer
+from ._optimizers import GradientDescent, accepted, make_optimizer
 from ._spec import NetworkSpec
-from ._training import DivergenceError, DivergenceWarning, FitOptions, Trainer, divergence_message
+from ._training import (DivergenceError, DivergenceWarning, FitOptions, Trainer,
+                        divergence_message, params_finite)
 from .activations import DEFAULT_LEAKY_SLOPE
 
 
@@ -57,6 +57,7 @@ class Network:
         self._rng = np.random.default_rng(None if seed is None else [seed, 1])
         self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
         self._backup_valid = False
+        self.history = None  # the History of the latest fit, also one that raised
 
     # -- configuration ------------------------------------------------------------
     L = property(lambda self: self._spec.L, doc="The number of layers, input not counted.")
@@ -177,28 +178,26 @@ class Network:
             out[f"dW{l}"], out[f"db{l}"] = np.array(dW), np.array(db)
         return out
 
-    def _step(self, X, Y, optimizer):
-        """One validated-input iteration; restores the last good parameters on divergence."""
-        J = self._engine.step(self._params, X, Y, optimizer, self._backup)
-        if math.isfinite(J):
-            self._backup_valid = True
-        else:
-            self._restore_backup()
-        return J
-
     def step(self, X, Y, learning_rate):
         """One batch gradient-descent iteration; returns the cost J before the update.
 
         Raises
         ------
         DivergenceError
-            If J is not finite; the parameters are then those of the last step whose
-            cost was finite.
+            If J is not finite (nothing is updated; the parameters stay those of the last
+            step whose cost was finite), or if the update made a parameter non-finite
+            (it is undone).
         """
         X, Y = self._check_XY(X, Y)
         learning_rate = v.check_positive("learning_rate", learning_rate)
-        J = self._step(X, Y, GradientDescent(learning_rate))
-        if not math.isfinite(J):
+        first = not self._backup_valid
+        J = self._engine.step(self._params, X, Y, GradientDescent(learning_rate), self._backup)
+        if not accepted(J):
+            self._restore_backup()
+            raise DivergenceError(divergence_message(learning_rate, J, X if first else None))
+        self._backup_valid = True
+        if not params_finite(self._params):
+            self._restore(self._backup)
             raise DivergenceError(divergence_message(learning_rate))
         return J
 
