@@ -49,8 +49,9 @@ def _gradients_agree(result, reference, dtype):
         _close(db, db_ref, dtype, f"db{l}")
 
 
-def _engines(dims, activations, dtype, seed=3):
-    net = fastdl.Network(dims, activations, dtype=dtype, seed=seed, init="xavier", backend="numpy")
+def _engines(dims, activations, dtype, seed=3, leaky_slope=0.01):
+    net = fastdl.Network(dims, activations, dtype=dtype, seed=seed, init="xavier",
+                         leaky_slope=leaky_slope, backend="numpy")
     spec = net._spec
     return NumpyEngine(spec), CythonEngine(spec), net._params
 
@@ -70,6 +71,14 @@ def _layout(X, layout, tmp_path):
         path = tmp_path / "X.dat"
         X.tofile(path)
         return np.memmap(path, dtype=X.dtype, mode="r", shape=X.shape)
+    if layout == "F, padded columns":  # a column stride longer than the rows
+        padded = np.zeros((X.shape[0] + 3, X.shape[1]), dtype=X.dtype, order="F")
+        padded[:X.shape[0]] = X
+        return padded[:X.shape[0]]
+    if layout == "C, padded rows":  # a row stride longer than the columns
+        padded = np.zeros((X.shape[0], X.shape[1] + 5), dtype=X.dtype)
+        padded[:, :X.shape[1]] = X
+        return padded[:, :X.shape[1]]
     return X
 
 
@@ -94,20 +103,30 @@ def test_engine_matches_numpy(rng, tmp_path, role, name, L, dtype, layout):
     _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout)
 
 
-@pytest.mark.parametrize("layout", ["read-only", "memmap"])
+@pytest.mark.parametrize("layout", ["read-only", "memmap", "F, padded columns", "C, padded rows"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("role, name, L", READ_ONLY_CASES)
-def test_engine_takes_read_only_inputs(rng, tmp_path, role, name, L, dtype, layout):
+def test_engine_takes_read_only_and_strided_inputs(rng, tmp_path, role, name, L, dtype, layout):
+    """Catches an X whose leading dimension is taken from its shape instead of its
+    strides (the F-ordered view of a wider array, a C-ordered column slice)."""
     _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout)
 
 
-def _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout):
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("role", ["hidden", "output"])
+def test_leaky_slope_reaches_the_compiled_engine(rng, tmp_path, role, dtype):
+    """Catches a compiled engine that ignores ``leaky_slope`` (say, always 0.01): a slope
+    of 0.3 changes every value on the negative side."""
+    _check_against_numpy(rng, tmp_path, role, "leaky_relu", 3, dtype, "C", leaky_slope=0.3)
+
+
+def _check_against_numpy(rng, tmp_path, role, name, L, dtype, layout, leaky_slope=0.01):
     """forward, cost, gradients and 10 steps, for ``name`` as the output layer (tanh
     hidden layers) or as every hidden layer (sigmoid output, cross-entropy)."""
     dims = [4, 6, 5, 4, 3][:L] + [2]
     hidden, output = ("tanh", name) if role == "output" else (name, "sigmoid")
     activations = [hidden] * (L - 1) + [output]
-    numpy_engine, engine, params = _engines(dims, activations, dtype)
+    numpy_engine, engine, params = _engines(dims, activations, dtype, leaky_slope=leaky_slope)
     m = 37
     X0 = rng.standard_normal((dims[0], m)).astype(dtype)
     Y = naive.random_labels(rng, output, (dims[-1], m), dtype)
@@ -322,14 +341,71 @@ def test_step_updates_params_in_place_and_fills_backup(rng):
         assert not np.array_equal(W, W0)
 
 
-def test_gradients_are_the_engine_buffers(rng):
-    _, engine, params = _engines([3, 4, 1], ["relu", "sigmoid"], np.float64)
+def test_gradients_never_alias_the_engine_buffers(rng):
+    """Catches gradients handed out as the workspace's own buffers: the next call (a
+    cost on other data, as gradient_check makes) would rewrite the caller's result."""
+    numpy_engine, engine, params = _engines([3, 4, 1], ["relu", "sigmoid"], np.float64)
     X = rng.standard_normal((3, 20))
     Y = (rng.random((1, 20)) > 0.5).astype(float)
-    _, first = engine.gradients(params, X, Y)
-    _, second = engine.gradients(params, X, Y)
-    assert all(np.shares_memory(a[0], b[0]) and np.shares_memory(a[1], b[1])
-               for a, b in zip(first, second))
+    J, grads = engine.gradients(params, X, Y)
+    kept = [(dW.copy(), db.copy()) for dW, db in grads]
+    buffers = [array for pair in engine._workspace.grads for array in pair]
+    assert not any(np.shares_memory(mine, buffer) for pair in grads for mine in pair
+                   for buffer in buffers)
+    engine.cost(params, 3 * X, 1 - Y)
+    engine.gradients(params, -X, Y)
+    for (dW, db), (dW_kept, db_kept) in zip(grads, kept):
+        np.testing.assert_array_equal(dW, dW_kept)
+        np.testing.assert_array_equal(db, db_kept)
+    _gradients_agree((J, grads), numpy_engine.gradients(params, X, Y), np.float64)
+
+
+class _FailingEmpty:
+    """numpy for the kernels module, except that its ``fail``-th np.empty raises."""
+
+    def __init__(self, fail):
+        self.fail, self.calls = fail, 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def empty(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.fail:
+            raise MemoryError("no memory for this buffer (injected)")
+        return np.empty(*args, **kwargs)
+
+
+def _fit_everything(net, X, Y):
+    """A fit that allocates every kind of buffer: dW (Adam), dA blocks, dropout's."""
+    return net.fit(X, Y, learning_rate=0.01, epochs=2, optimizer="adam", keep_prob=0.8)
+
+
+def test_a_memory_error_in_any_allocation_leaves_the_network_usable(rng, monkeypatch):
+    """Catches a workspace that allocates a group of buffers one at a time and keeps the
+    part it got: after a MemoryError the next call wrote through NULL (a segfault). Each
+    allocation of a fit fails in turn; the network must then refuse cleanly and, with
+    memory back, train exactly like one that never failed."""
+    X = rng.standard_normal((5, 40))
+    Y = (X[:1] > 0).astype(float)
+    counter = _FailingEmpty(fail=0)
+    monkeypatch.setattr(_kernels, "np", counter)
+    _fit_everything(fastdl.Network([5, 7, 3, 1], seed=1, backend="cython"), X, Y)
+    allocations = counter.calls
+    assert allocations >= 6  # H, db, sums, dA, dW, dropout's Am: at least one of each kind
+    reference = fastdl.Network([5, 7, 3, 1], seed=1, backend="cython")
+    _fit_everything(reference, X, Y)
+    for fail in range(1, allocations + 1):
+        net = fastdl.Network([5, 7, 3, 1], seed=1, backend="cython")
+        monkeypatch.setattr(_kernels, "np", _FailingEmpty(fail))
+        with pytest.raises(MemoryError, match="injected"):
+            _fit_everything(net, X, Y)
+        assert net.history.stop_reason == "error"
+        monkeypatch.setattr(_kernels, "np", np)
+        net._rng = np.random.default_rng([1, 1])  # the failed fit drew its first masks
+        _fit_everything(net, X, Y)
+        for key, value in reference.parameters.items():
+            np.testing.assert_array_equal(net.parameters[key], value, err_msg=f"{key}, fail={fail}")
 
 
 def test_rebinds_when_params_are_new_arrays(rng):
@@ -396,7 +472,7 @@ def test_a_batch_larger_than_the_block_is_done_in_blocks(rng):
         _close(engine.step(mine, X, Y, GradientDescent(0.5)),
                numpy_engine.step(reference, X, Y, GradientDescent(0.5)), np.float64)
     workspace = engine._workspace
-    assert workspace.block == 5 and workspace.capacity == 23
+    assert workspace.block == 5 and workspace.capacity == 23 and workspace.block_limit == 5
     assert workspace.grads is not None  # blocked descent reads dW from the gradient buffers
     for (W, b), (W_ref, b_ref) in zip(mine, reference):
         _close(W, W_ref, np.float64)
@@ -409,3 +485,44 @@ def test_a_batch_beyond_blas_int_sizes_is_refused_before_any_allocation():
     with pytest.raises(ValueError, match=r"a batch of m = 2147483648 examples is more than"):
         engine.forward(params, X)
     assert engine._workspace is None
+
+
+def test_bits_do_not_depend_on_earlier_calls(rng):
+    """Catches a backward block width taken from the largest batch the network has seen:
+    a prediction on a larger set, or a larger dev set, changed the order in which dW and
+    db are summed, and so the last bits of a fit with the same seed."""
+    X, X_big = rng.standard_normal((4, 200)), rng.standard_normal((4, 3000))
+    Y = (X[:1] > 0).astype(float)
+    Y_big = (X_big[:1] > 0).astype(float)
+    nets = [fastdl.Network([4, 64, 1], seed=2, backend="cython") for _ in range(3)]
+    nets[0].fit(X, Y, learning_rate=0.1, epochs=5)
+    nets[1].predict(X_big)  # grows the workspace before the fit
+    nets[1].fit(X, Y, learning_rate=0.1, epochs=5)
+    nets[2].fit(X, Y, learning_rate=0.1, epochs=5, dev=(X_big, Y_big))
+    assert _kernels._block_width([4, 64, 1], 200, 1024) < 200  # the fit is done in blocks
+    for other in nets[1:]:
+        for key, value in nets[0].parameters.items():
+            np.testing.assert_array_equal(other.parameters[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+def test_float32_sums_over_millions_of_examples_stay_accurate(hidden):
+    """Catches db (and the cost) summed in float32 one example at a time: over 4 million
+    examples that loses about 1e-5 relative; sums kept in double lose ~1e-8."""
+    m = 2**22
+    X = np.linspace(-1, 1, m, dtype=np.float32).reshape(1, m)
+    Y = np.ones((1, m), dtype=np.float32)  # every dZ[2] = A - 1 < 0: no cancellation
+    net = fastdl.Network([1, 2, 1], hidden=hidden, dtype="float32", seed=4, backend="cython")
+    grads, J = net.gradients(X, Y), net.cost(X, Y)
+    p = {k: v.astype(np.float64) for k, v in net.parameters.items()}
+    g = np.tanh if hidden == "tanh" else (lambda z: np.maximum(z, 0))
+    X64 = X.astype(np.float64)
+    A1 = g(p["W1"] @ X64 + p["b1"])
+    Z2 = p["W2"] @ A1 + p["b2"]
+    A2 = 1 / (1 + np.exp(-Z2))
+    dZ2 = A2 - 1
+    dZ1 = (p["W2"].T @ dZ2) * ((1 - A1**2) if hidden == "tanh" else (A1 > 0))
+    J_ref = float(np.mean(np.log1p(np.exp(-Z2))))
+    np.testing.assert_allclose(grads["db2"], dZ2.mean(axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(grads["db1"], dZ1.mean(axis=1, keepdims=True), rtol=1e-6)
+    assert J == pytest.approx(J_ref, rel=1e-6)

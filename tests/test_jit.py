@@ -130,3 +130,112 @@ def test_without_numba_the_error_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # makes `import numba` fail
     with pytest.raises(ImportError, match=r"pip install 'fastdl\[jit\]'"):
         custom_activation("softsign", _softsign, _softsign_prime)
+
+
+# -- a custom activation that raises -----------------------------------------------------
+def _capped(z):
+    if z > 2.0:
+        raise ValueError("z is above 2")
+    return z
+
+
+def _one(z):
+    return 1.0
+
+
+def _identity(z):
+    return z
+
+
+def _capped_one(z):
+    if z > 2.0:
+        raise ValueError("z is above 2")
+    return 1.0
+
+
+@pytest.fixture(scope="module")
+def raisers():
+    return {"function": custom_activation("capped", _capped, _one),
+            "derivative": custom_activation("capped_slope", _identity, _capped_one)}
+
+
+def _growing_problem(raisers, which, where, backend):
+    """A regression that starts with z = 2 in both layers and pushes z up: the custom
+    activation's 'z > 2' fails from the second step on."""
+    act = raisers[which]
+    activations = [act, "linear"] if where == "hidden" else ["linear", act]
+    net = fastdl.Network([1, 1, 1], activations, seed=0, backend=backend)
+    net.set_parameters({"W1": [[1.0]], "b1": [[1.0]], "W2": [[1.0]], "b2": [[0.0]]})
+    X = np.ones((1, 30))
+    return net, X, 10 * X
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("where", ["hidden", "output"])
+@pytest.mark.parametrize("which", ["function", "derivative"])
+def test_an_exception_in_a_custom_activation_reaches_the_caller(raisers, which, where, backend,
+                                                                capfd):
+    """Catches the compiled engine turning the exception into 0 for those entries (with an
+    'Exception ignored' line per element) and training on: the call must raise the user's
+    own exception, as the numpy engine does, and update nothing."""
+    net, X, _ = _growing_problem(raisers, which, where, backend)
+    big = 5.0 * np.ones((1, 4))
+    before = net.parameters
+    if which == "function":
+        with pytest.raises(ValueError, match="z is above 2"):
+            net.forward(big)
+        with pytest.raises(ValueError, match="z is above 2"):
+            net.cost(big, big)
+    else:  # g' is only needed for gradients
+        net.cost(big, big)
+    with pytest.raises(ValueError, match="z is above 2"):
+        net.gradients(big, big)
+    with pytest.raises(ValueError, match="z is above 2"):
+        net.step(big, big, 0.1)
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("where", ["hidden", "output"])
+@pytest.mark.parametrize("which", ["function", "derivative"])
+def test_fit_stops_on_a_custom_activation_error_and_keeps_the_last_step(raisers, which, where,
+                                                                         backend):
+    """Catches fit ending 'finished' after a custom activation raised: the exception must
+    reach the caller, the network keep the parameters of its last complete step, and the
+    History (net.history) say why it stopped."""
+    net, X, Y = _growing_problem(raisers, which, where, backend)
+    seen = []
+    with pytest.raises(ValueError, match="z is above 2"):
+        net.fit(X, Y, learning_rate=0.01, epochs=50,
+                callbacks=[lambda history: seen.append(net.parameters)])
+    history = net.history
+    assert history.stop_reason == "error" and history.error == "ValueError: z is above 2"
+    assert 0 < len(seen) == history.iterations < 50  # it trained, then stopped part-way
+    for key, value in seen[-1].items():
+        np.testing.assert_array_equal(net.parameters[key], value, err_msg=key)
+    net.forward(X[:, :1] * 0)  # still usable
+
+
+def test_a_custom_activation_cannot_take_a_builtin_name():
+    """Catches custom_activation('sigmoid', ...): model files name layers' activations, so
+    after load the built-in sigmoid output became the custom one, with the squared error."""
+    with pytest.raises(ValueError, match="name 'sigmoid' is a built-in activation's"):
+        custom_activation("sigmoid", _softsign, _softsign_prime)
+
+
+def test_two_custom_activations_with_one_name_are_refused(softsign):
+    """Catches two different activations under one name: a model file could not tell which
+    layer had which."""
+    other = custom_activation("softsign", _identity, _one)
+    with pytest.raises(ValueError, match="two different custom activations are both named 'softsign'"):
+        fastdl.Network([2, 3, 1], [softsign, other])
+    fastdl.Network([2, 3, 3, 1], [softsign, softsign, "sigmoid"])  # the same one twice is fine
+
+
+def test_a_custom_hidden_layer_keeps_the_builtin_output_through_a_file(softsign, tmp_path):
+    net = fastdl.Network([2, 3, 1], hidden=softsign, output="sigmoid", seed=0)
+    net.save(tmp_path / "m.npz")
+    again = fastdl.load(tmp_path / "m.npz", custom_activations={"softsign": softsign})
+    assert again.activations == [softsign, "sigmoid"] and again.loss == "cross_entropy"

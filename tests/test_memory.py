@@ -40,7 +40,7 @@ def test_counting_sees_array_data_and_its_peak():
     assert nothing.peak == 0 and nothing.current == 0
 
 
-@pytest.mark.parametrize("layer_dims, capacity, limit, expected", [
+@pytest.mark.parametrize("layer_dims, m, limit, expected", [
     ([30, 1], 569, 1024, 569),                 # no hidden layer, nothing to bound
     ([30, 1], 5000, 1024, 1024),               # ... but never over the limit
     ([12288, 20, 7, 5, 1], 209, 1024, 209),    # weights dwarf dA: one block
@@ -50,8 +50,20 @@ def test_counting_sees_array_data_and_its_peak():
     ([2, 16, 8, 1], 64, 7, 7),                 # ... which a smaller limit still overrides
     ([2, 16, 8, 1], 3, 1024, 3),               # never wider than the batch
 ])
-def test_block_width(layer_dims, capacity, limit, expected):
-    assert K._block_width(layer_dims, capacity, limit) == expected
+def test_block_width(layer_dims, m, limit, expected):
+    assert K._block_width(layer_dims, m, limit) == expected
+
+
+@pytest.mark.parametrize("layer_dims", [[2, 4, 1], [2, 64, 1], [5, 40, 40, 40, 1],
+                                        [20, 64, 32, 1], [30, 1], [3, 200, 2, 1]])
+@pytest.mark.parametrize("limit", [7, 1024])
+def test_the_dA_buffer_holds_the_widest_block_of_any_smaller_batch(layer_dims, limit):
+    """Blocks follow the batch alone, so one workspace serves batches of every size up to
+    its capacity: the dA buffer must be as wide as the widest block among them (which is
+    not always the capacity's: splitting starts at some m and narrows the blocks)."""
+    for capacity in (1, 2, 5, 9, 40, 300, 2000):
+        widest = max(K._block_width(layer_dims, m, limit) for m in range(1, capacity + 1))
+        assert K._largest_block_width(layer_dims, capacity, limit) == widest, capacity
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

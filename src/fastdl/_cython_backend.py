@@ -8,11 +8,9 @@ go through scipy's BLAS, none through numpy's, so the two OpenBLAS copies never
 interleave. Every update rule runs inside the compiled iteration: gradient descent
 fused into the dW GEMM, momentum and Adam as one pass over W, dW and their state.
 """
-import math
-
 import numpy as np
 
-from ._optimizers import Adam, GradientDescent, Momentum, guarded_apply
+from ._optimizers import Adam, GradientDescent, Momentum, accepted, guarded_apply
 
 try:
     from . import _kernels
@@ -32,8 +30,10 @@ class CythonEngine:
     """One engine per network: forward, cost, gradients and a training step, compiled.
 
     Not thread-safe: an engine's buffers serve one call at a time (give each thread its
-    own network). Arrays returned by :meth:`gradients` are the engine's buffers, valid
-    until its next call.
+    own network). Nothing it returns aliases its buffers: a later call rewrites those.
+    A custom activation whose Python function raises stops the call with that very
+    exception, raised again from Python at the z where the compiled call saw it fail;
+    nothing is updated then.
     """
 
     name = "cython"
@@ -67,23 +67,41 @@ class CythonEngine:
                 self.backward_block)
         return ws
 
+    def _run(self, m, *args, **kwargs):
+        """One compiled call on the workspace for a batch of ``m``."""
+        try:
+            return self._workspace_for(m).run(*args, **kwargs)
+        except _kernels.ActivationFault as fault:
+            layer, which, z = fault.args
+        self._raise_user_error(layer, which, z)
+
+    def _raise_user_error(self, layer, which, z):
+        """Call the failing custom function at the same z, from Python, so that the user
+        sees their own exception (the one the numpy engine raises)."""
+        activation = self.spec.activations[layer]
+        role = "function" if which == _kernels.FAULT_G else "derivative"
+        ufunc = activation if which == _kernels.FAULT_G else activation.prime
+        ufunc(np.array([z], dtype=self.spec.dtype))
+        raise RuntimeError(f"custom activation {activation.name!r} (layer {layer + 1}): its "
+                           f"{role} raised at z = {z!r} inside the compiled engine, but not "
+                           f"when called again from Python")
+
     def forward(self, params, X):
         """A[L] for X, shape ``(n[L], m)``, a new array."""
         m = X.shape[1]
         out = np.empty((self.spec.layer_dims[-1], m), dtype=self.spec.dtype)
-        self._workspace_for(m).run(params, X, None, _kernels.FORWARD, out=out)
+        self._run(m, params, X, None, _kernels.FORWARD, out=out)
         return out
 
     def cost(self, params, X, Y, *, l2=0.0, masks=None):
         """J (plus the L2 term when ``l2`` > 0)."""
-        return self._workspace_for(X.shape[1]).run(params, X, Y, _kernels.COST,
-                                                   l2=l2, masks=masks)
+        return self._run(X.shape[1], params, X, Y, _kernels.COST, l2=l2, masks=masks)
 
     def gradients(self, params, X, Y, *, l2=0.0, masks=None):
-        """``(J, [(dW1, db1), ...])``; the arrays are the engine's buffers."""
-        ws = self._workspace_for(X.shape[1])
-        J = ws.run(params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
-        return J, ws.grads
+        """``(J, [(dW1, db1), ...])`` in new arrays (the workspace's are rewritten by the
+        next call, so handing them out would let a later call change a caller's result)."""
+        J = self._run(X.shape[1], params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
+        return J, [(dW.copy(), db.copy()) for dW, db in self._workspace.grads]
 
     def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf):
         """One training iteration; returns J before the update.
@@ -91,27 +109,26 @@ class CythonEngine:
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
         which holds the parameters of the last iteration that passed, is left alone).
         """
-        ws = self._workspace_for(X.shape[1])
-        kind = type(optimizer)
+        m, kind = X.shape[1], type(optimizer)
         if kind is GradientDescent:
-            return ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
-                          limit, backup)
+            return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
+                             masks, limit, backup)
         if kind is Momentum:
-            return ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
-                          limit, backup, opt=_OPTIMIZERS["momentum"],
-                          state=optimizer.velocities, beta1=optimizer.beta)
+            return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
+                             masks, limit, backup, opt=_OPTIMIZERS["momentum"],
+                             state=optimizer.velocities, beta1=optimizer.beta)
         if kind is Adam:
             c1, c2 = optimizer.corrections(optimizer.t + 1)
-            J = ws.run(params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks, limit,
-                       backup, opt=_OPTIMIZERS["adam"], state=self._adam_state(optimizer),
-                       beta1=optimizer.beta1, beta2=optimizer.beta2, eps=optimizer.epsilon,
-                       c1=c1, c2=c2)
-            if math.isfinite(J) and J <= limit:  # the kernel updated: count the step
+            J = self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
+                          limit, backup, opt=_OPTIMIZERS["adam"],
+                          state=self._adam_state(optimizer), beta1=optimizer.beta1,
+                          beta2=optimizer.beta2, eps=optimizer.epsilon, c1=c1, c2=c2)
+            if accepted(J, limit):  # the kernel updated: count the step
                 optimizer.t += 1
             return J
         # Any other rule: compiled gradients, then the rule's own update.
-        J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
-        return guarded_apply(optimizer, params, grads, J, limit, backup)
+        J = self._run(m, params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
+        return guarded_apply(optimizer, params, self._workspace.grads, J, limit, backup)
 
     @staticmethod
     def _adam_state(optimizer):

@@ -24,8 +24,20 @@
 enum { FDL_LINEAR = 0, FDL_SIGMOID = 1, FDL_TANH = 2, FDL_RELU = 3, FDL_LEAKY_RELU = 4,
        FDL_SOFTMAX = 5, FDL_CUSTOM = 6 };
 
-typedef double (*fdl_fn_d)(double);
-typedef float (*fdl_fn_f)(float);
+/* A custom activation (g or g'), compiled by Numba: writes f(z) to *out and returns 0, or
+ * returns non-zero when the Python function raised (Numba cannot unwind into C). */
+typedef int (*fdl_fn_d)(double, double *);
+typedef int (*fdl_fn_f)(float, float *);
+
+/* The first failure of a custom activation in one call: which function (1: g, 2: g')
+ * and the z it failed at, so that the Python layer can raise the user's own exception. */
+typedef struct { int status; double z; } fdl_fault;
+#define FDL_FAULT_G 1
+#define FDL_FAULT_GPRIME 2
+
+static inline void fdl_record(fdl_fault *fault, int status, double z) {
+    if (!fault->status) { fault->status = status; fault->z = z; }
+}
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && !defined(FDL_NO_MULTIVERSION)
@@ -78,13 +90,14 @@ FDL_SIMD extern float tanhf(float);
 #endif /* FDL_FASTMATH_H */
 #else  /* FDL_TEMPLATE: the body, once per type T */
 
-/* A = g(lin + b) for one of the elementwise activations; Z = lin + b is kept only for
- * custom activations (their g' is given in terms of z; Z may be NULL when predicting). With a dropout mask,
- * Am = A * mask is what the next layer reads, while A stays unmasked for g'.
- * lin and A may be the same buffer. */
+/* A = g(lin + b) for one of the elementwise activations. A custom activation also writes
+ * G = g'(z) when G is given (training: backward then needs no call of user code, so every
+ * failure of g or g' shows before anything is updated; G is NULL when predicting), and
+ * records its first failure in ``fault``. With a dropout mask, Am = A * mask is what the
+ * next layer reads, while A stays unmasked for g'. lin and A may be the same buffer. */
 static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *lin,
-                                      const T *b, T *A, T *Z, const T *mask, T *Am,
-                                      S(fdl_fn) g) {
+                                      const T *b, T *A, T *G, const T *mask, T *Am,
+                                      S(fdl_fn) g, S(fdl_fn) gprime, fdl_fault *fault) {
     for (int i = 0; i < n; i++) {
         const T *x = lin + (size_t)i * m;
         T *a = A + (size_t)i * m;
@@ -106,14 +119,17 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
         case FDL_LEAKY_RELU:
             FDL_IVDEP for (int j = 0; j < m; j++) { T z = x[j] + bi; a[j] = z > 0 ? z : z * slope; }
             break;
-        case FDL_CUSTOM:
-            if (Z) {
-                T *zr = Z + (size_t)i * m;
-                for (int j = 0; j < m; j++) { T z = x[j] + bi; zr[j] = z; a[j] = g(z); }
-            } else {
-                for (int j = 0; j < m; j++) a[j] = g(x[j] + bi);
+        case FDL_CUSTOM: {
+            T *gr = G ? G + (size_t)i * m : NULL;
+            for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, v = 0, d = 0;
+                if (g(z, &v)) fdl_record(fault, FDL_FAULT_G, z);
+                if (gr && gprime(z, &d)) fdl_record(fault, FDL_FAULT_GPRIME, z);
+                a[j] = v;
+                if (gr) gr[j] = d;
             }
             break;
+        }
         default: /* linear */
             FDL_IVDEP for (int j = 0; j < m; j++) a[j] = x[j] + bi;
         }
@@ -128,21 +144,22 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
 /* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m_total) rowsum(dZ), in one pass,
  * for a block of w columns. g' comes from the stored output A where it can:
  * σ' = A(1 − A), tanh' = 1 − A², ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when
- * z > 0, as slope >= 0); a custom activation's g' takes the kept Z. dA has rows of ldd;
- * A, Z, the mask and dZ have rows of lda (the whole batch), so a block of a batch is read
- * in place. dZ may be dA or A itself (the engine writes dZ over A, which backprop no
- * longer needs once dZ is known). With ``accumulate``, db adds this block's share to what
- * earlier blocks left. */
+ * z > 0, as slope >= 0); a custom activation's g'(z) was stored in G by the forward pass.
+ * dA has rows of ldd; A, G, the mask and dZ have rows of lda (the whole batch), so a block
+ * of a batch is read in place. dZ may be dA or A itself (the engine writes dZ over A, which
+ * backprop no longer needs once dZ is known). The row sums are kept in double in ``dbsum``
+ * across the blocks (``first`` starts them, ``last`` writes db): a float32 running sum of
+ * millions of examples would lose digits. */
 #define FDL_DA(j) (d ? da[j] * d[j] : da[j])
 static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, int lda,
-                                       int m_total, int accumulate, const T *dA, const T *A,
-                                       const T *Z, const T *mask, T *dZ, T *db,
-                                       S(fdl_fn) gprime) {
+                                       int m_total, int first, int last, const T *dA,
+                                       const T *A, const T *G, const T *mask, T *dZ,
+                                       double *dbsum, T *db) {
     for (int i = 0; i < n; i++) {
         size_t oa = (size_t)i * lda;
         const T *da = dA + (size_t)i * ldd, *a = A + oa, *d = mask ? mask + oa : NULL;
         T *dz = dZ + oa;
-        T s = 0;
+        double s = 0;
         switch (act) {
         case FDL_SIGMOID:
             FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j) * (a[j] * (1 - a[j])); dz[j] = v; s += v; }
@@ -157,15 +174,15 @@ static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, 
             FDL_IVDEP for (int j = 0; j < w; j++) { T v = a[j] > 0 ? FDL_DA(j) : FDL_DA(j) * slope; dz[j] = v; s += v; }
             break;
         case FDL_CUSTOM: {
-            const T *z = Z + oa;
-            for (int j = 0; j < w; j++) { T v = FDL_DA(j) * gprime(z[j]); dz[j] = v; s += v; }
+            const T *gr = G + oa;
+            FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j) * gr[j]; dz[j] = v; s += v; }
             break;
         }
         default: /* linear */
             FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j); dz[j] = v; s += v; }
         }
-        T share = s / m_total;
-        db[i] = accumulate ? db[i] + share : share;
+        dbsum[i] = first ? s : dbsum[i] + s;
+        if (last) db[i] = (T)(dbsum[i] / m_total);
     }
 }
 #undef FDL_DA
@@ -200,11 +217,14 @@ static double S(fdl_softmax)(int n, int m, const T *lin, const T *b, const T *Y,
  * db[L] = (1/m) rowsum(dZ[L]) (A[L] itself is not stored: prediction uses fdl_forward).
  * A sigmoid output uses cross-entropy from z, max(z, 0) − z·y + log1p(e^(−|z|)), which
  * never takes log(0), and dZ = A − Y; any other elementwise output uses
- * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses are summed in double. dZ may be lin
+ * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses and db are summed in double. A custom
+ * output records its first failure in ``fault`` (the caller then discards the result); its
+ * g' may be NULL when only the cost is wanted (dZ then means nothing). dZ may be lin
  * itself: the engine writes dZ[L] over W[L] A[L−1], which nothing reads afterwards. */
 static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *lin,
                                        const T *b, const T *Y, ptrdiff_t ys0, ptrdiff_t ys1,
-                                       T *dZ, T *db, S(fdl_fn) g, S(fdl_fn) gprime) {
+                                       T *dZ, T *db, S(fdl_fn) g, S(fdl_fn) gprime,
+                                       fdl_fault *fault) {
     double total = 0;
     if (act == FDL_SOFTMAX) total = S(fdl_softmax)(n, m, lin, b, Y, ys0, ys1, NULL, dZ);
     for (int i = 0; i < n && act != FDL_SOFTMAX; i++) {
@@ -245,9 +265,12 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
             break;
         case FDL_CUSTOM:
             for (int j = 0; j < m; j++) {
-                T z = x[j] + bi, d = g(z) - y[j * ys1];
+                T z = x[j] + bi, a = 0, gp = 0;
+                if (g(z, &a)) fdl_record(fault, FDL_FAULT_G, z);
+                if (gprime && gprime(z, &gp)) fdl_record(fault, FDL_FAULT_GPRIME, z);
+                T d = a - y[j * ys1];
                 row += (double)(d * d);
-                dz[j] = d * gprime(z);
+                dz[j] = d * gp;
             }
             break;
         default: /* linear */
@@ -261,9 +284,9 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
     }
     for (int i = 0; i < n; i++) {
         const T *dz = dZ + (size_t)i * m;
-        T s = 0;
+        double s = 0;
         for (int j = 0; j < m; j++) s += dz[j];
-        db[i] = s / m;
+        db[i] = (T)(s / m);
     }
     return total / m;
 }

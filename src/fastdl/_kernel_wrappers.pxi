@@ -37,16 +37,28 @@ def gemm(bint trans_a, bint trans_b, double alpha,
                         &C[0, 0], C.shape[1])
 
 
+cdef int _raise_fault(fdl_fault* fault) except -1:
+    if fault.status:
+        raise ActivationFault(0, fault.status, fault.z)
+    return 0
+
+
 def activation_forward(int act,
                        const floating[:, ::1] lin,  # IN: W A_prev
                        const floating[:, ::1] b,    # IN: (n, 1)
                        floating[:, ::1] A,          # OUT: g(lin + b); may be lin itself
-                       double slope=0.01, size_t g=0):
-    """A = g(lin + b): the bias and the activation in one pass (``g``: a custom
-    activation's C function pointer, for ``act == ACTIVATION_CODES['custom']``)."""
+                       double slope=0.01, size_t g=0, size_t gprime=0,
+                       floating[:, ::1] G=None):    # OUT: g'(z), custom activations only
+    """A = g(lin + b): the bias and the activation in one pass (``g``, ``gprime``: a custom
+    activation's C function pointers, for ``act == ACTIVATION_CODES['custom']``, which also
+    writes g'(z) into ``G`` when given). A failing custom function raises ActivationFault."""
+    cdef fdl_fault fault
+    fault.status = 0
     with nogil:
         _forward[floating](act, <floating>slope, A.shape[0], A.shape[1], &lin[0, 0], &b[0, 0],
-                           &A[0, 0], NULL, NULL, NULL, <void*>g)
+                           &A[0, 0], &G[0, 0] if G is not None else NULL, NULL, NULL,
+                           <void*>g, <void*>gprime, &fault)
+    _raise_fault(&fault)
 
 
 def activation_backward(int act,
@@ -57,9 +69,10 @@ def activation_backward(int act,
                         double slope=0.01):
     """dZ = dA * g'(Z) and db = (1/m) Σ_rows dZ in one pass, g' taken from A."""
     cdef int m = dZ.shape[1]
+    cdef double[::1] sums = np.empty(dZ.shape[0])
     with nogil:
-        _backward[floating](act, <floating>slope, dZ.shape[0], m, m, m, m, False, &dA[0, 0],
-                            &A[0, 0], NULL, NULL, &dZ[0, 0], &db[0, 0], NULL)
+        _backward[floating](act, <floating>slope, dZ.shape[0], m, m, m, m, True, True,
+                            &dA[0, 0], &A[0, 0], NULL, NULL, &dZ[0, 0], &sums[0], &db[0, 0])
 
 
 def output_layer(int act,
@@ -73,9 +86,12 @@ def output_layer(int act,
     sigmoid output, categorical cross-entropy for softmax, else (1/2m) Σ (A − Y)²)."""
     cdef double J
     cdef Py_ssize_t ys0 = Y.strides[0] // sizeof(floating), ys1 = Y.strides[1] // sizeof(floating)
+    cdef fdl_fault fault
+    fault.status = 0
     with nogil:
         J = _output[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], &lin[0, 0],
-                              &b[0, 0], &Y[0, 0], ys0, ys1, &dZ[0, 0], &db[0, 0], NULL, NULL)
+                              &b[0, 0], &Y[0, 0], ys0, ys1, &dZ[0, 0], &db[0, 0], NULL, NULL,
+                              &fault)
     return J
 
 

@@ -19,7 +19,7 @@ memory with the transpose flag flipped, so it is never copied.
 The small ``def`` functions at the end expose each kernel alone, for the tests.
 No kernel validates its input: the Python layer has done that once.
 """
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, NAN
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free
 from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
@@ -44,25 +44,28 @@ cdef extern from *:
 cdef extern from "_fastmath.h" nogil:
     enum:
         FDL_LINEAR, FDL_SIGMOID, FDL_TANH, FDL_RELU, FDL_LEAKY_RELU, FDL_SOFTMAX, FDL_CUSTOM
-        FDL_HAVE_LIBMVEC
-    ctypedef double (*fdl_fn_d)(double) noexcept nogil
-    ctypedef float (*fdl_fn_f)(float) noexcept nogil
+        FDL_HAVE_LIBMVEC, FDL_FAULT_G, FDL_FAULT_GPRIME
+    ctypedef int (*fdl_fn_d)(double, double*) noexcept nogil
+    ctypedef int (*fdl_fn_f)(float, float*) noexcept nogil
+    ctypedef struct fdl_fault:
+        int status
+        double z
     void fdl_forward_d(int, double, int, int, const double*, const double*, double*, double*,
-                       const double*, double*, fdl_fn_d)
+                       const double*, double*, fdl_fn_d, fdl_fn_d, fdl_fault*)
     void fdl_forward_f(int, float, int, int, const float*, const float*, float*, float*,
-                       const float*, float*, fdl_fn_f)
-    void fdl_backward_d(int, double, int, int, int, int, int, int, const double*,
-                        const double*, const double*, const double*, double*, double*, fdl_fn_d)
-    void fdl_backward_f(int, float, int, int, int, int, int, int, const float*, const float*,
-                        const float*, const float*, float*, float*, fdl_fn_f)
+                       const float*, float*, fdl_fn_f, fdl_fn_f, fdl_fault*)
+    void fdl_backward_d(int, double, int, int, int, int, int, int, int, const double*,
+                        const double*, const double*, const double*, double*, double*, double*)
+    void fdl_backward_f(int, float, int, int, int, int, int, int, int, const float*,
+                        const float*, const float*, const float*, float*, double*, float*)
     double fdl_softmax_d(int, int, const double*, const double*, const double*, Py_ssize_t,
                          Py_ssize_t, double*, double*)
     double fdl_softmax_f(int, int, const float*, const float*, const float*, Py_ssize_t,
                          Py_ssize_t, float*, float*)
     double fdl_output_d(int, double, int, int, const double*, const double*, const double*,
-                        Py_ssize_t, Py_ssize_t, double*, double*, fdl_fn_d, fdl_fn_d)
+                        Py_ssize_t, Py_ssize_t, double*, double*, fdl_fn_d, fdl_fn_d, fdl_fault*)
     double fdl_output_f(int, float, int, int, const float*, const float*, const float*,
-                        Py_ssize_t, Py_ssize_t, float*, float*, fdl_fn_f, fdl_fn_f)
+                        Py_ssize_t, Py_ssize_t, float*, float*, fdl_fn_f, fdl_fn_f, fdl_fault*)
     double fdl_sumsq_d(const double*, size_t)
     double fdl_sumsq_f(const float*, size_t)
     void fdl_axpy_update_d(double*, const double*, double, size_t)
@@ -106,31 +109,35 @@ OPTIMIZER_CODES = {"gd": OPT_GD, "momentum": OPT_MOMENTUM, "adam": OPT_ADAM}
 # development machine, [784, 256, 128, 1] at m = 4096 (float64), peak array memory of
 # fit over the minimum: 1.42x with the memory rule alone (blocks of 2464), 1.24x at
 # 1024, 1.18x at 512; one step 56.5, 57.0 and 56.5 ms (medians of 9, inside the noise).
-BACKWARD_BLOCK = 1024
-MIN_BLOCK = 64
+cdef enum:
+    FDL_BACKWARD_BLOCK = 1024
+    FDL_MIN_BLOCK = 64
+BACKWARD_BLOCK, MIN_BLOCK = FDL_BACKWARD_BLOCK, FDL_MIN_BLOCK
 
 
 # -- typed dispatch to the C loops (one name for both precisions) ---------------------
 
 cdef inline void _forward(int act, floating slope, int n, int m, const floating* lin,
-                          const floating* b, floating* A, floating* Z, const floating* mask,
-                          floating* Am, void* g) noexcept nogil:
+                          const floating* b, floating* A, floating* G, const floating* mask,
+                          floating* Am, void* g, void* gprime, fdl_fault* fault) noexcept nogil:
     if floating is double:
-        fdl_forward_d(act, slope, n, m, lin, b, A, Z, mask, Am, <fdl_fn_d>g)
+        fdl_forward_d(act, slope, n, m, lin, b, A, G, mask, Am, <fdl_fn_d>g, <fdl_fn_d>gprime,
+                      fault)
     else:
-        fdl_forward_f(act, slope, n, m, lin, b, A, Z, mask, Am, <fdl_fn_f>g)
+        fdl_forward_f(act, slope, n, m, lin, b, A, G, mask, Am, <fdl_fn_f>g, <fdl_fn_f>gprime,
+                      fault)
 
 
 cdef inline void _backward(int act, floating slope, int n, int w, int ldd, int lda,
-                           int m_total, bint accumulate, const floating* dA, const floating* A,
-                           const floating* Z, const floating* mask, floating* dZ,
-                           floating* db, void* gprime) noexcept nogil:
+                           int m_total, bint first, bint last, const floating* dA,
+                           const floating* A, const floating* G, const floating* mask,
+                           floating* dZ, double* dbsum, floating* db) noexcept nogil:
     if floating is double:
-        fdl_backward_d(act, slope, n, w, ldd, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
-                       <fdl_fn_d>gprime)
+        fdl_backward_d(act, slope, n, w, ldd, lda, m_total, first, last, dA, A, G, mask, dZ,
+                       dbsum, db)
     else:
-        fdl_backward_f(act, slope, n, w, ldd, lda, m_total, accumulate, dA, A, Z, mask, dZ, db,
-                       <fdl_fn_f>gprime)
+        fdl_backward_f(act, slope, n, w, ldd, lda, m_total, first, last, dA, A, G, mask, dZ,
+                       dbsum, db)
 
 
 cdef inline double _softmax(int n, int m, const floating* lin, const floating* b,
@@ -144,13 +151,14 @@ cdef inline double _softmax(int n, int m, const floating* lin, const floating* b
 
 cdef inline double _output(int act, floating slope, int n, int m, const floating* lin,
                            const floating* b, const floating* Y, Py_ssize_t ys0, Py_ssize_t ys1,
-                           floating* dZ, floating* db, void* g, void* gprime) noexcept nogil:
+                           floating* dZ, floating* db, void* g, void* gprime,
+                           fdl_fault* fault) noexcept nogil:
     if floating is double:
         return fdl_output_d(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
-                            <fdl_fn_d>g, <fdl_fn_d>gprime)
+                            <fdl_fn_d>g, <fdl_fn_d>gprime, fault)
     else:
         return fdl_output_f(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
-                            <fdl_fn_f>g, <fdl_fn_f>gprime)
+                            <fdl_fn_f>g, <fdl_fn_f>gprime, fault)
 
 
 cdef inline double _sumsq(const floating* W, size_t size) noexcept nogil:
@@ -255,9 +263,10 @@ cdef struct Layer:
     void* W_save      # backup copies (NULL: no backup this call)
     void* b_save
     void* H           # (n, cap): W A_prev, then A in place, then dZ in place (backward)
-    void* Z           # (n, cap): z, for custom hidden activations only (their g' takes z)
+    void* G           # (n, cap): g'(z), for custom hidden activations only (see fdl_forward)
     void* dW          # (n, n_prev): gradients mode only
     void* db          # (n,): always; the update reads it after the cost check
+    double* dbsum     # (n,): db's running sums over the blocks of the backward pass
     void* mask        # this call's dropout mask (n, m), or NULL
     void* Am          # (n, cap): A * mask, what the next layer reads under dropout
     void* g           # custom activations: T (*)(T) for g and g'(z)
@@ -281,6 +290,8 @@ cdef struct Call:
     int block         # the backward pass's column block (examples per block)
     void* dA          # (max hidden n, block): dA[l] of one block, for each hidden layer in turn
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
+    fdl_fault fault   # the first failure of a custom activation, if any
+    int fault_layer   # ... and in which layer (0-based)
 
 
 cdef inline void* _input_of(Layer* layers, int l, Call* c, int* ld, bint* trans) noexcept nogil:
@@ -301,7 +312,10 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
     with beta carrying the L2 decay (1 without L2); momentum and Adam compute dW, then
     update W, b and their state in one pass per layer. dA_prev = Wᵀ dZ is computed first, from
     the pre-update W, and there is no dA[0]. Nothing is updated before J is known and
-    found finite and within ``limit``, and the backup is copied just before.
+    found finite and within ``limit``, and the backup is copied just before. A custom
+    activation that fails (its Python function raised) ends the call at once with NaN and
+    ``c.fault`` set; all user code runs in the forward and output passes, so nothing has
+    been updated then.
     """
     cdef int l, m = c.m, ld
     cdef bint trans
@@ -321,14 +335,21 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             _softmax[floating](lay.n, m, <floating*>lay.H, <floating*>lay.b, NULL, 0, 0, out, NULL)
         else:
             _forward[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b, out,
-                               <floating*>lay.Z if l < L - 1 else NULL,
-                               <floating*>lay.mask, <floating*>lay.Am, lay.g)
+                               <floating*>lay.G if c.mode >= MODE_GRADIENTS else NULL,
+                               <floating*>lay.mask, <floating*>lay.Am, lay.g, lay.gprime,
+                               &c.fault)
+        if c.fault.status:
+            c.fault_layer = l
+            return NAN
     if c.mode == MODE_FORWARD:
         return 0
     lay = &layers[L - 1]
     J = _output[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b,
                           <floating*>c.Y, c.ys0, c.ys1, <floating*>lay.H, <floating*>lay.db,
-                          lay.g, lay.gprime)
+                          lay.g, lay.gprime if c.mode >= MODE_GRADIENTS else NULL, &c.fault)
+    if c.fault.status:  # nothing is updated: every call of user code is behind us
+        c.fault_layer = L - 1
+        return NAN
     if c.l2 != 0:
         for l in range(L):
             reg += _sumsq[floating](<floating*>layers[l].W, <size_t>layers[l].n * layers[l].n_prev)
@@ -370,11 +391,11 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
             lay = &layers[l]
             dZ = <floating*>lay.H + start
             if l < L - 1:  # this block's dA[l], made by the layer above, into dZ[l], db[l]
-                _backward[floating](lay.act, slope, lay.n, w, w, m, m, not first,
+                _backward[floating](lay.act, slope, lay.n, w, w, m, m, first, last,
                                     <floating*>c.dA, dZ,
-                                    <floating*>lay.Z + start if lay.Z != NULL else NULL,
+                                    <floating*>lay.G + start if lay.G != NULL else NULL,
                                     <floating*>lay.mask + start if lay.mask != NULL else NULL,
-                                    dZ, <floating*>lay.db, lay.gprime)
+                                    dZ, lay.dbsum, <floating*>lay.db)
             P = <floating*>_input_of(layers, l, c, &ld, &trans)
             P += <size_t>start * ld if (l == 0 and trans) else start
             if l > 0:

@@ -19,8 +19,50 @@ cdef bint _matrix_layout(cnp.ndarray X, Call* c):
     return False
 
 
-def _block_width(layer_dims, int capacity, int limit):
-    """Examples per block of the backward pass for batches of up to ``capacity``.
+cdef struct BlockRule:
+    # What the block width of the backward pass depends on: the network's sizes alone.
+    int limit          # the most examples per block (BACKWARD_BLOCK)
+    double tallest     # the widest hidden layer (0: no hidden layer, no dA buffer)
+    double weights     # entries of all W and b
+    double units       # Σ n[l] over the layers: activations per example
+
+
+cdef BlockRule _block_rule(layer_dims, int limit):
+    cdef BlockRule rule
+    dims = list(layer_dims)
+    rule.limit = limit
+    rule.tallest = max(dims[1:len(dims) - 1], default=0)
+    rule.weights = sum(n * (n_prev + 1) for n_prev, n in zip(dims, dims[1:]))
+    rule.units = sum(dims[1:])
+    return rule
+
+
+cdef inline int _block_for(BlockRule* rule, int m) noexcept nogil:
+    """Examples per block of the backward pass for a batch of ``m``: see _block_width."""
+    cdef int width = min(rule.limit, m)
+    cdef double activations = rule.units * m
+    if rule.tallest == 0 or rule.tallest * m <= rule.weights + 0.4 * activations:
+        return width
+    cdef int share = <int>(0.4 * activations / rule.tallest)
+    return min(width, max(<int>FDL_MIN_BLOCK, share))
+
+
+cdef int _largest_block(BlockRule* rule, int capacity) noexcept nogil:
+    """The widest block any batch of up to ``capacity`` examples gets: the dA buffer's width.
+    _block_for grows with m on each side of the one m where splitting starts, so the widest
+    is at ``capacity`` or just before that point."""
+    cdef int widest = _block_for(rule, capacity), m, split
+    cdef double gap = rule.tallest - 0.4 * rule.units
+    if gap > 0:
+        split = <int>min(rule.weights / gap, <double>capacity)
+        for m in range(split - 1, split + 2):
+            if 1 <= m <= capacity:
+                widest = max(widest, _block_for(rule, m))
+    return widest
+
+
+def _block_width(layer_dims, int m, int limit):
+    """Examples per block of the backward pass for a batch of ``m``.
 
     Blocks bound the hidden layers' dA buffer: (widest hidden layer) × block entries.
     One block over the whole batch lets gradient descent fold into the dW GEMM with no dW
@@ -32,17 +74,30 @@ def _block_width(layer_dims, int capacity, int limit):
     Never more than ``limit`` (BACKWARD_BLOCK), and never under MIN_BLOCK columns unless
     ``limit`` is: narrower blocks cost more in BLAS calls than their memory is worth (a
     [2, 16, 8, 1] step at m = 32 took 18% longer in two blocks of 16 than in one).
+
+    The width depends on the batch alone, never on the workspace's capacity (the largest
+    batch seen so far): the blocks fix the order in which dW and db are summed, and a
+    fit's bits must not depend on what the network computed before it.
     """
-    dims = list(layer_dims)
-    tallest = max(dims[1:len(dims) - 1], default=0)
-    width = min(limit, capacity)
-    if tallest == 0:
-        return width
-    weights = sum(n * (n_prev + 1) for n_prev, n in zip(dims, dims[1:]))
-    activations = sum(dims[1:]) * capacity
-    if tallest * capacity <= weights + 0.4 * activations:
-        return width
-    return min(width, max(MIN_BLOCK, int(0.4 * activations / tallest)))
+    cdef BlockRule rule = _block_rule(layer_dims, limit)
+    return _block_for(&rule, m)
+
+
+def _largest_block_width(layer_dims, int capacity, int limit):
+    """The widest block of any batch of 1..``capacity`` examples (the dA buffer's width)."""
+    cdef BlockRule rule = _block_rule(layer_dims, limit)
+    return _largest_block(&rule, capacity)
+
+
+class ActivationFault(Exception):
+    """A custom activation's Python function raised inside the compiled iteration.
+
+    ``args``: (layer, 0-based; which function, FAULT_G or FAULT_GPRIME; the z it failed at).
+    Nothing was updated; the engine turns this into the user's own exception.
+    """
+
+
+FAULT_G, FAULT_GPRIME = FDL_FAULT_G, FDL_FAULT_GPRIME
 
 
 cdef class Workspace:
@@ -53,13 +108,16 @@ cdef class Workspace:
     first n·m entries of each buffer (so a last, smaller mini-batch needs nothing new).
     Each layer's buffer H holds W A_prev, then A, then (training) dZ. The block buffer of
     the hidden layers' dA (see ``_backward_pass``), dropout buffers and gradient buffers
-    are allocated on first use. Parameters and backups are bound by identity: the table is rebuilt only when the
-    list holds different array objects (the bound ones are kept alive, so an identity
+    are allocated on first use, each group all at once: a MemoryError leaves the table as
+    it was (no pointer to a buffer that does not exist), and a later call simply tries
+    again. Parameters and backups are bound by identity: the table is rebuilt only when
+    the list holds different array objects (the bound ones are kept alive, so an identity
     match can never be a recycled address). Not thread-safe: one caller at a time.
     """
 
     cdef Layer* layers
-    cdef readonly int L, capacity, block
+    cdef readonly int L, capacity, block_limit
+    cdef BlockRule rule
     cdef void* _dA
     cdef bint is_double
     cdef double slope
@@ -75,10 +133,12 @@ cdef class Workspace:
     def __cinit__(self, layer_dims, codes, double slope, dtype, int capacity, functions=None,
                   int block=BACKWARD_BLOCK):
         cdef int l
+        cdef double* sums
         if block < 1:
             raise ValueError(f"block must be a positive number of columns; got {block}")
         self.L = len(layer_dims) - 1
-        self.block = _block_width(layer_dims, capacity, block)
+        self.block_limit = block
+        self.rule = _block_rule(layer_dims, block)
         self.layers = <Layer*>calloc(self.L, sizeof(Layer))
         if self.layers == NULL:
             raise MemoryError()
@@ -86,41 +146,52 @@ cdef class Workspace:
         self.is_double = self.dtype == np.float64
         self._keep, self._bound, self._bound_backup = [], [None] * 2 * self.L, [None] * 2 * self.L
         self.grads, self._db = None, []
+        sums = <double*>cnp.PyArray_DATA(self._array((sum(layer_dims[1:]),), np.float64))
         for l in range(self.L):
             lay = &self.layers[l]
             lay.n, lay.n_prev, lay.act = layer_dims[l + 1], layer_dims[l], codes[l]
             lay.H = self._buffer((lay.n, capacity))
             lay.db = self._buffer((lay.n, 1))
+            lay.dbsum = sums
+            sums += lay.n
             self._db.append(self._keep[len(self._keep) - 1])
             if lay.act == FDL_CUSTOM:
                 lay.g, lay.gprime = <void*><size_t>functions[l][0], <void*><size_t>functions[l][1]
                 if l < self.L - 1:  # the output layer's g' is taken in the output pass
-                    lay.Z = self._buffer((lay.n, capacity))
+                    lay.G = self._buffer((lay.n, capacity))
 
     def __dealloc__(self):
         free(self.layers)
 
-    cdef void* _buffer(self, shape):
-        array = np.empty(shape, dtype=self.dtype)
+    @property
+    def block(self):
+        """The block width of a batch of ``capacity`` examples."""
+        return _block_for(&self.rule, self.capacity)
+
+    cdef object _array(self, shape, dtype):
+        array = np.empty(shape, dtype=dtype)
         self._keep.append(array)
-        return cnp.PyArray_DATA(array)
+        return array
+
+    cdef void* _buffer(self, shape):
+        return cnp.PyArray_DATA(self._array(shape, self.dtype))
 
     cdef _start_training(self):
         cdef int l, tallest = 0
         for l in range(self.L - 1):
             tallest = max(tallest, self.layers[l].n)
         if tallest:
-            self._dA = self._buffer((tallest, min(self.capacity, self.block)))
+            self._dA = self._buffer((tallest, _largest_block(&self.rule, self.capacity)))
         self._training = True
 
     cdef _gradient_buffers(self):
-        self.grads = []
+        # All of them first: a MemoryError part-way must not leave layers without a dW.
+        arrays = [np.empty((self.layers[l].n, self.layers[l].n_prev), dtype=self.dtype)
+                  for l in range(self.L)]
+        self._keep.extend(arrays)
         for l in range(self.L):
-            lay = &self.layers[l]
-            dW = np.empty((lay.n, lay.n_prev), dtype=self.dtype)
-            self._keep.append(dW)
-            lay.dW = cnp.PyArray_DATA(dW)
-            self.grads.append((dW, self._db[l]))
+            self.layers[l].dW = cnp.PyArray_DATA(arrays[l])
+        self.grads = [(dW, db) for dW, db in zip(arrays, self._db)]
 
     cdef int _bind(self, params, list bound, bint backup) except -1:
         """Point the table at the (W, b) arrays in ``params`` if they are new objects."""
@@ -181,8 +252,8 @@ cdef class Workspace:
         self._masked = masks is not None
         for l in range(self.L - 1):
             mask = masks[l] if masks is not None and l < len(masks) else None
+            self.layers[l].mask = NULL
             if mask is None:
-                self.layers[l].mask = NULL
                 continue
             mask = np.ascontiguousarray(mask, dtype=self.dtype)
             kept.append(mask)
@@ -201,6 +272,7 @@ cdef class Workspace:
         are Adam's bias corrections for this step). Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
+        cdef int block
         cdef cnp.ndarray Xa = X
         cdef cnp.ndarray Ya
         cdef Py_ssize_t item
@@ -212,6 +284,8 @@ cdef class Workspace:
         c.out = c.Y = NULL
         c.backup = False
         c.ys0 = c.ys1 = 0
+        c.fault.status, c.fault_layer = 0, -1
+        block = _block_for(&self.rule, c.m)
         if opt not in (OPT_GD, OPT_MOMENTUM, OPT_ADAM):
             raise ValueError(f"unknown optimizer code {opt}")
         c.opt, c.beta1, c.beta2, c.eps, c.c1, c.c2 = opt, beta1, beta2, eps, c1, c2
@@ -226,15 +300,14 @@ cdef class Workspace:
             c.ys0, c.ys1 = cnp.PyArray_STRIDES(Ya)[0] // item, cnp.PyArray_STRIDES(Ya)[1] // item
             if not self._training:
                 self._start_training()
-            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD
-                                       or c.m > self.block):
+            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD or c.m > block):
                 self._gradient_buffers()
             if mode == MODE_STEP and opt != OPT_GD:
                 self._bind_state(state, opt)
             if mode == MODE_STEP and backup is not None:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
-        c.block, c.dA = self.block, self._dA
+        c.block, c.dA = block, self._dA
         kept = self._bind_masks(masks) if (masks is not None or self._masked) else None
         if self.is_double:
             with nogil:
@@ -242,4 +315,6 @@ cdef class Workspace:
         else:
             with nogil:
                 J = _iterate[float](<float>self.slope, self.layers, self.L, &c)
+        if c.fault.status:
+            raise ActivationFault(c.fault_layer, c.fault.status, c.fault.z)
         return J

@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from . import activations as _activations
+
 INSTALL_HINT = "custom activations need Numba: pip install 'fastdl[jit]' (or pip install numba)"
 
 
@@ -47,6 +49,9 @@ class CustomActivation:
             if not inspect.isfunction(value):
                 raise TypeError(f"{argument} must be a Python function of one float (a def or "
                                 f"lambda; wrap built-ins as lambda z: math.tanh(z)); got {value!r}")
+        if name in _activations.OUTPUT_NAMES or name == "custom":
+            raise ValueError(f"name {name!r} is a built-in activation's; give the custom activation "
+                             f"a name of its own (model files tell activations apart by name)")
         self.name = name
         self.function = function
         self.derivative = derivative
@@ -58,12 +63,31 @@ class CustomActivation:
             self._build(lambda cache: numba.vectorize([f32, f64], cache=cache)(fn), role)
             for fn, role in pair)
         self._cfuncs = {
-            np.dtype(dtype): tuple(
-                self._build(lambda cache: numba.cfunc(sig, cache=cache)(fn), role)
-                for fn, role in pair)
-            for dtype, sig in ((np.float32, f32), (np.float64, f64))
+            np.dtype(dtype): tuple(self._status_cfunc(fn, role, scalar) for fn, role in pair)
+            for dtype, scalar in ((np.float32, numba.float32), (np.float64, numba.float64))
         }
         self._check_compiles()
+
+    def _status_cfunc(self, fn, role, scalar):
+        """``int f(T z, T *out)``: 0 with f(z) in *out, or 1 when ``fn`` raised.
+
+        An exception cannot cross from Numba into C: a plain cfunc prints it and returns
+        0, which would train on made-up values. The compiled engine checks the status and
+        raises the user's own exception (see fastdl._cython_backend). The user's function
+        is compiled (and cached) once; the small wrapper that catches is compiled afresh.
+        """
+        numba = self._numba
+        inner = self._build(lambda cache: numba.njit(scalar(scalar), cache=cache)(fn), role)
+
+        def call(z, out):
+            try:
+                out[0] = inner(z)
+            except Exception:  # noqa: BLE001 - any failure of user code stops the engine
+                return 1
+            return 0
+
+        signature = numba.int32(scalar, numba.types.CPointer(scalar))
+        return self._build(lambda cache: numba.cfunc(signature)(call), role)
 
     def _build(self, make, role):
         """Compile with Numba's on-disk cache, or without it when the cache cannot be used.
@@ -106,7 +130,8 @@ class CustomActivation:
         return self._ufuncs[1](np.asarray(z))
 
     def addresses(self, dtype):
-        """The C function pointers ``(g, g')`` for ``dtype``: ``T (*)(T)`` with T float or double."""
+        """The C function pointers ``(g, g')`` for ``dtype``: ``int (*)(T z, T *out)`` with T
+        float or double, returning non-zero when the Python function raised."""
         g, g_prime = self._cfuncs[np.dtype(dtype)]
         return g.address, g_prime.address
 
