@@ -21,6 +21,7 @@ LABEL_KINDS = {
     "relu": "non_negative",
     "leaky_relu": "real",
     "linear": "real",
+    "exp": "non_negative",  # a count's mean; output layers only
 }
 
 
@@ -41,6 +42,8 @@ def g(name, z, slope=0.01):
         return z if z > 0 else slope * z
     if name == "linear":
         return z
+    if name == "exp":
+        return math.exp(z)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -58,6 +61,8 @@ def g_prime(name, z, slope=0.01):
         return 1.0 if z > 0 else slope
     if name == "linear":
         return 1.0
+    if name == "exp":
+        return math.exp(z)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -104,16 +109,24 @@ def forward(params, X, activations, slope=0.01):
     return np.array(forward_layers(params, X, activations, slope)[1][-1])
 
 
-def cost(params, X, Y, activations, slope=0.01):
+def _weights(weights, m):
+    """Per-example weights as Python floats (all 1 when there are none)."""
+    return [1.0] * m if weights is None else [float(w) for w in np.ravel(weights)]
+
+
+def cost(params, X, Y, activations, slope=0.01, weights=None):
     """J, summed over output units and averaged over the m examples.
 
     Sigmoid output: cross-entropy  −(1/m) Σ [y log a + (1 − y) log(1 − a)].
+    Exp output: half the Poisson deviance  (1/m) Σ [y log(y/a) − y + a].
     Any other output: squared error  (1/2m) Σ (a − y)².
+    With per-example weights w: Σ_i w_i (loss of example i) / Σ_i w_i.
     """
     Zs, As = forward_layers(params, X, activations, slope)
     Z, A = Zs[-1], As[-1]
     Y = _rows(Y)
     n, m = len(Y), len(Y[0])
+    w = _weights(weights, m)
     total = 0.0
     for j in range(n):
         for i in range(m):
@@ -121,10 +134,13 @@ def cost(params, X, Y, activations, slope=0.01):
             if activations[-1] == "sigmoid":
                 # log a = −log(1 + e^−z) and log(1 − a) = −log(1 + e^z): the same numbers,
                 # but without the cancellation of 1 − a when a rounds to nearly 1.
-                total += y * _softplus(-z) + (1.0 - y) * _softplus(z)
+                loss = y * _softplus(-z) + (1.0 - y) * _softplus(z)
+            elif activations[-1] == "exp":
+                loss = (y * math.log(y / a) if y > 0 else 0.0) - y + a
             else:
-                total += 0.5 * (a - y) ** 2
-    return total / m
+                loss = 0.5 * (a - y) ** 2
+            total += w[i] * loss
+    return total / sum(w)
 
 
 def _softplus(t):
@@ -132,41 +148,46 @@ def _softplus(t):
     return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
 
 
-def gradients(params, X, Y, activations, slope=0.01):
+def gradients(params, X, Y, activations, slope=0.01, weights=None):
     """``{"dW1", "db1", ..., "dWL", "dbL"}`` of :func:`cost`, by backpropagation in loops.
 
-    dZ[L] = A − Y for a sigmoid output (cross-entropy), else (A − Y) · g'(Z[L]);
+    dZ[L] = A − Y for a sigmoid (cross-entropy) or exp (Poisson) output, else
+    (A − Y) · g'(Z[L]), times the example's weight;
     dW[l][j][k] = (1/m) Σ_i dZ[l][j][i] · A[l-1][k][i];  db[l][j] = (1/m) Σ_i dZ[l][j][i];
-    dA[l-1][k][i] = Σ_j W[l][j][k] · dZ[l][j][i];  dZ[l-1] = dA[l-1] · g'(Z[l-1]).
+    dA[l-1][k][i] = Σ_j W[l][j][k] · dZ[l][j][i];  dZ[l-1] = dA[l-1] · g'(Z[l-1]);
+    with weights, Σ_i w_i stands for m.
     """
     layers = _layers(params)
     Zs, As = forward_layers(params, X, activations, slope)
     Y = _rows(Y)
     L = len(layers)
     n_L, m = len(Y), len(Y[0])
+    w = _weights(weights, m)
     dZ = _zeros(n_L, m)
     for j in range(n_L):
         for i in range(m):
             a, y, z = As[L][j][i], Y[j][i], Zs[L - 1][j][i]
-            if activations[-1] == "sigmoid":
-                dZ[j][i] = a - y
+            if activations[-1] in ("sigmoid", "exp"):
+                dZ[j][i] = w[i] * (a - y)
             else:
-                dZ[j][i] = (a - y) * g_prime(activations[-1], z, slope)
+                dZ[j][i] = w[i] * (a - y) * g_prime(activations[-1], z, slope)
+    m = sum(w)  # what the sums below are divided by
     grads = {}
     for l in range(L, 0, -1):
         W = layers[l - 1][0]
         A_prev = As[l - 1]
         n, n_prev = len(W), len(W[0])
         dW, db = _zeros(n, n_prev), _zeros(n, 1)
+        examples = range(len(dZ[0]))
         for j in range(n):
             for k in range(n_prev):
-                dW[j][k] = sum(dZ[j][i] * A_prev[k][i] for i in range(m)) / m
-            db[j][0] = sum(dZ[j][i] for i in range(m)) / m
+                dW[j][k] = sum(dZ[j][i] * A_prev[k][i] for i in examples) / m
+            db[j][0] = sum(dZ[j][i] for i in examples) / m
         grads[f"dW{l}"], grads[f"db{l}"] = np.array(dW), np.array(db)
         if l > 1:
-            dZ_prev = _zeros(n_prev, m)
+            dZ_prev = _zeros(n_prev, len(dZ[0]))
             for k in range(n_prev):
-                for i in range(m):
+                for i in examples:
                     dA = sum(W[j][k] * dZ[j][i] for j in range(n))
                     dZ_prev[k][i] = dA * g_prime(activations[l - 2], Zs[l - 2][k][i], slope)
             dZ = dZ_prev

@@ -84,10 +84,10 @@ def _layout(X, layout, tmp_path):
 
 def _cases():
     cases = []
-    for name in NAMES:
+    for name in NAMES + ["exp"]:
         for L in range(1, 6):
             cases.append(("output", name, L))
-            if L > 1:
+            if L > 1 and name != "exp":  # exp is an output activation only
                 cases.append(("hidden", name, L))
     return cases
 
@@ -168,15 +168,22 @@ def test_softmax_output_matches_numpy(rng, dtype):
         _close(b, b_ref, dtype)
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+OPTIMIZERS = {"gd": lambda: GradientDescent(0.3), "momentum": lambda: Momentum(0.3),
+              "nesterov": lambda: Momentum(0.3, nesterov=True), "adam": lambda: Adam(0.01),
+              "adam, uncorrected epsilon": lambda: Adam(0.01, epsilon=1e-3,
+                                                        epsilon_form="uncorrected")}
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer):
+def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer, weighted):
     dims = [5, 8, 6, 1]
     numpy_engine, engine, params = _engines(dims, ["relu", "tanh", "sigmoid"], dtype)
     X = rng.standard_normal((5, 31)).astype(dtype)
     Y = (rng.random((1, 31)) > 0.5).astype(dtype)
-    make = {"gd": lambda: GradientDescent(0.3), "momentum": lambda: Momentum(0.3),
-            "adam": lambda: Adam(0.01)}[optimizer]
+    weights = rng.uniform(0, 2, (1, 31)).astype(dtype) if weighted else None
+    make = OPTIMIZERS[optimizer]
     mine, reference = _copy(params), _copy(params)
     ours, theirs = make(), make()
     ours.start(mine)
@@ -184,13 +191,16 @@ def test_l2_dropout_and_optimizers_match_numpy(rng, dtype, optimizer):
     for i in range(6):
         masks = [((rng.random((n, 31)) < 0.8) / 0.8).astype(dtype) for n in dims[1:-1]]
         masks[1] = None if i % 2 else masks[1]  # a layer without dropout in some steps
-        J = engine.step(mine, X, Y, ours, l2=0.7, masks=masks)
-        J_ref = numpy_engine.step(reference, X, Y, theirs, l2=0.7, masks=masks)
+        J = engine.step(mine, X, Y, ours, l2=0.7, masks=masks, weights=weights)
+        J_ref = numpy_engine.step(reference, X, Y, theirs, l2=0.7, masks=masks, weights=weights)
         _close(J, J_ref, dtype, f"J at step {i}")
     for (W, b), (W_ref, b_ref) in zip(mine, reference):
         _close(W, W_ref, dtype)
         _close(b, b_ref, dtype)
-    _close(engine.cost(mine, X, Y, l2=0.7), numpy_engine.cost(mine, X, Y, l2=0.7), dtype)
+    _close(engine.cost(mine, X, Y, l2=0.7, weights=weights),
+           numpy_engine.cost(mine, X, Y, l2=0.7, weights=weights), dtype)
+    _gradients_agree(engine.gradients(mine, X, Y, l2=0.7, weights=weights),
+                     numpy_engine.gradients(mine, X, Y, l2=0.7, weights=weights), dtype)
     # The compiled update keeps the optimizer's own state, as the reference does.
     for state, state_ref in zip(_state(ours), _state(theirs)):
         _close(state, state_ref, dtype)
@@ -526,3 +536,36 @@ def test_float32_sums_over_millions_of_examples_stay_accurate(hidden):
     np.testing.assert_allclose(grads["db2"], dZ2.mean(axis=1, keepdims=True), rtol=1e-6)
     np.testing.assert_allclose(grads["db1"], dZ1.mean(axis=1, keepdims=True), rtol=1e-6)
     assert J == pytest.approx(J_ref, rel=1e-6)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "tanh", "linear", "exp"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_weighted_examples_match_numpy_for_every_output(rng, output, dtype):
+    """Weights scale dZ[L] and the cost, and Σw replaces m, in the compiled iteration as in
+    the reference (blocks of 7 included: the sums run over several blocks)."""
+    numpy_engine, engine, params = _engines([4, 6, 3], ["relu", output], dtype)
+    X = rng.standard_normal((4, 29)).astype(dtype)
+    if output == "softmax":
+        Y = np.eye(3, dtype=dtype)[:, rng.integers(0, 3, 29)]
+    else:
+        Y = naive.random_labels(rng, output, (3, 29), dtype)
+    weights = rng.uniform(0, 3, (1, 29)).astype(dtype)
+    weights[0, ::5] = 0
+    _close(engine.cost(params, X, Y, weights=weights),
+           numpy_engine.cost(params, X, Y, weights=weights), dtype)
+    _gradients_agree(engine.gradients(params, X, Y, weights=weights),
+                     numpy_engine.gradients(params, X, Y, weights=weights), dtype)
+    mine, reference = _copy(params), _copy(params)
+    for _ in range(5):
+        _close(engine.step(mine, X, Y, GradientDescent(0.1), weights=weights),
+               numpy_engine.step(reference, X, Y, GradientDescent(0.1), weights=weights), dtype)
+    for (W, b), (W_ref, b_ref) in zip(mine, reference):
+        _close(W, W_ref, dtype)
+        _close(b, b_ref, dtype)
+
+
+def test_weights_that_do_not_fit_the_batch_are_refused(rng):
+    _, engine, params, X, Y = _small_problem(rng)
+    for bad in (np.ones((1, 5)), np.ones((1, 20), dtype=np.float32), np.ones((2, 20))[:, ::1][:1, ::2]):
+        with pytest.raises(ValueError, match="weights must be 20 contiguous values"):
+            engine.cost(params, X, Y, weights=bad)

@@ -99,7 +99,7 @@ def test_activation_backward_in_place(rng, name, dtype, over):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ELEMENTWISE + ["softmax"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ["softmax", "exp"])
 def test_output_layer_in_place(rng, name, dtype):
     """dZ[L] may be written over lin, as the engine does: same J, same dZ."""
     n = 4 if name == "softmax" else 3
@@ -117,27 +117,35 @@ def test_output_layer_in_place(rng, name, dtype):
     np.testing.assert_array_equal(db_in_place, db)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ELEMENTWISE)
-def test_output_layer_cost_and_delta(rng, name, dtype, order):
+@pytest.mark.parametrize("name", ELEMENTWISE + ["exp"])
+def test_output_layer_cost_and_delta(rng, name, dtype, order, weighted):
     lin, b = _data(rng, dtype, n=3)
+    if name == "exp":
+        lin /= 3  # e^z of moderate z
     Y = np.asarray(naive.random_labels(rng, name, lin.shape, dtype), order=order)
+    Y[0, 0] = 0  # y log y at y = 0, for the Poisson deviance
     dZ, db = np.empty_like(lin), np.empty((3, 1), dtype)
-    J = K.output_layer(K.ACTIVATION_CODES[name], lin, b, Y, dZ, db, SLOPE)
+    w = rng.uniform(0, 2, lin.shape[1]).astype(dtype) if weighted else np.ones(lin.shape[1], dtype)
+    J = K.output_layer(K.ACTIVATION_CODES[name], lin, b, Y, dZ, db, SLOPE,
+                       w if weighted else None)
     Z = lin + b
     g, g_prime = act.resolve(name, SLOPE)
-    A, m = g(Z), lin.shape[1]
+    A, norm = g(Z), w.sum(dtype=np.float64)
     if name == "sigmoid":
         # Cross-entropy from z (no log(0)); for σ with it dZ collapses to A − Y.
-        loss = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
-        expected_J, expected_dZ = loss.sum(dtype=np.float64) / m, A - Y
+        loss, delta = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z))), A - Y
+    elif name == "exp":  # half the Poisson deviance, whose dZ also collapses to A − Y
+        safe_Y = np.where(Y > 0, Y, 1)
+        loss, delta = np.where(Y > 0, Y * np.log(safe_Y / A), 0) - Y + A, A - Y
     else:
-        expected_J = np.sum(np.square(A - Y), dtype=np.float64) / (2 * m)
-        expected_dZ = (A - Y) * g_prime(Z)
-    _close(J, expected_J, dtype)
+        loss, delta = np.square(A - Y) / 2, (A - Y) * g_prime(Z)
+    expected_dZ = delta * w
+    _close(J, np.sum(loss * w, dtype=np.float64) / norm, dtype)
     _close(dZ, expected_dZ, dtype)
-    _close(db, expected_dZ.sum(axis=1, keepdims=True) / m, dtype)
+    _close(db, expected_dZ.sum(axis=1, keepdims=True) / norm, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -201,13 +209,15 @@ def test_gd_update_and_sum_of_squares(rng, dtype):
     _close(K.sum_of_squares(W), np.sum(W.astype(np.float64) ** 2), dtype)
 
 
+@pytest.mark.parametrize("nesterov", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_momentum_update_is_the_formula(rng, dtype):
+def test_momentum_update_is_the_formula(rng, dtype, nesterov):
     W, dW, v = (rng.standard_normal((4, 37)).astype(dtype) for _ in range(3))
     v_expected = dtype(0.9) * v + dtype(0.1) * dW
-    W_expected = W - dtype(0.05) * v_expected
+    step = dtype(0.9) * v_expected + dtype(0.1) * dW if nesterov else v_expected
+    W_expected = W - dtype(0.05) * step
     W_view, v_view = W[:], v[:]
-    K.momentum_update(W_view, dW, v_view, 0.9, 0.05)
+    K.momentum_update(W_view, dW, v_view, 0.9, 0.05, nesterov)
     assert np.shares_memory(W_view, W) and np.shares_memory(v_view, v)
     _close(v, v_expected, dtype)
     _close(W, W_expected, dtype)

@@ -20,9 +20,11 @@ M = 6
 
 def _cases():
     cases = []
-    for name in naive.NAMES:
+    for name in naive.NAMES + ("exp",):
         for L in (1, 2, 4):  # as the output layer, tanh below it
             cases.append(pytest.param(["tanh"] * (L - 1) + [name], id=f"{name}-output-L{L}"))
+        if name == "exp":  # output layers only
+            continue
         for L in (2, 4):  # as every hidden layer, sigmoid output above it
             cases.append(pytest.param([name] * (L - 1) + ["sigmoid"], id=f"{name}-hidden-L{L}"))
     return cases
@@ -146,3 +148,40 @@ def test_engine_is_the_numpy_one():
     net = fastdl.Network([2, 1], backend="numpy")
     assert net.backend == "numpy"
     assert "numpy" in fastdl.available_backends()
+
+
+def _weights(rng, dtype):
+    """Per-example weights in [0, 3), a few of them 0."""
+    weights = rng.uniform(0, 3, M).astype(dtype)
+    weights[rng.permutation(M)[:2]] = 0
+    return weights
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("activations", CASES)
+def test_weighted_cost_and_gradients_match_naive(rng, activations, dtype):
+    net, params, X, Y = _setup(rng, activations, dtype)
+    weights = _weights(rng, dtype)
+    assert net.cost(X, Y, sample_weight=weights) == pytest.approx(
+        naive.cost(params, X, Y, activations, weights=weights), rel=TOL[dtype])
+    grads = net.gradients(X, Y, sample_weight=weights)
+    for key, value in naive.gradients(params, X, Y, activations, weights=weights).items():
+        assert_close(grads[key], value, dtype)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear", "exp"])
+def test_weight_two_is_the_example_twice_and_zero_leaves_it_out(rng, output):
+    """The contract of sample_weight, on cost, gradients and a few steps of fit."""
+    dims = [3, 4, 3]
+    net = fastdl.Network(dims, hidden="tanh", output=output, seed=1, backend="numpy")
+    X = rng.standard_normal((3, 8))
+    Y = naive.random_labels(rng, "sigmoid" if output == "softmax" else output, (3, 8))
+    if output == "softmax":
+        Y = np.eye(3)[:, rng.integers(0, 3, 8)]
+    weights = np.array([2.0, 1, 0, 1, 1, 2, 0, 1])
+    repeated = np.repeat(np.arange(8), weights.astype(int))
+    X_rep, Y_rep = X[:, repeated], Y[:, repeated]
+    assert net.cost(X, Y, sample_weight=weights) == pytest.approx(net.cost(X_rep, Y_rep), rel=1e-12)
+    grads, expected = net.gradients(X, Y, sample_weight=weights), net.gradients(X_rep, Y_rep)
+    for key, value in expected.items():
+        np.testing.assert_allclose(grads[key], value, rtol=1e-12, atol=1e-15)

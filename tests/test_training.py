@@ -53,6 +53,46 @@ def test_momentum_formula_two_steps():
     np.testing.assert_allclose(b, [[-0.029]])
 
 
+def test_nesterov_momentum_formula_two_steps():
+    W, b = np.array([[1.0]]), np.array([[0.0]])
+    opt = Momentum(0.1, beta=0.9, nesterov=True)
+    opt.start([(W, b)])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[1.0]]))])
+    # v = 0.2; the step looks ahead: 0.9·0.2 + 0.1·2 = 0.38, W = 1 − 0.038 = 0.962
+    np.testing.assert_allclose(W, [[0.962]])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[1.0]]))])
+    # v = 0.38; step 0.9·0.38 + 0.2 = 0.542, W = 0.962 − 0.0542 = 0.9078
+    np.testing.assert_allclose(W, [[0.9078]])
+
+
+def test_momentum_is_heavy_ball_momentum_rescaled():
+    """scikit-learn's v := μv − η dW, W := W + v is fastdl's momentum with β = μ and
+    α = η / (1 − μ): the documented conversion, step for step (Nesterov too)."""
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal((6, 3))
+    for nesterov in (False, True):
+        W = np.zeros((1, 3))
+        opt = Momentum(0.01 / (1 - 0.9), beta=0.9, nesterov=nesterov)
+        opt.start([(W, np.zeros((1, 1)))])
+        W_sk, v_sk = np.zeros(3), np.zeros(3)
+        for g in grads:
+            opt.apply([(W, np.zeros((1, 1)))], [(g.reshape(1, 3), np.zeros((1, 1)))])
+            v_sk = 0.9 * v_sk - 0.01 * g
+            W_sk += 0.9 * v_sk - 0.01 * g if nesterov else v_sk
+            np.testing.assert_allclose(W[0], W_sk, rtol=1e-12, atol=1e-15)
+
+
+def test_adam_with_uncorrected_epsilon_is_the_papers_efficient_form():
+    W, b = np.array([[1.0]]), np.array([[0.0]])
+    opt = Adam(0.1, beta1=0.9, beta2=0.999, epsilon=0.5, epsilon_form="uncorrected")
+    opt.start([(W, b)])
+    opt.apply([(W, b)], [(np.array([[2.0]]), np.array([[0.0]]))])
+    # t = 1: v = 0.2, s = 0.004; α_t = 0.1·√0.001/0.1; W = 1 − α_t·0.2/(√0.004 + 0.5)
+    np.testing.assert_allclose(W, [[1 - 0.1 * np.sqrt(0.001) / 0.1 * 0.2 / (np.sqrt(0.004) + 0.5)]])
+    with pytest.raises(ValueError, match="epsilon_form='both' is not supported"):
+        Adam(0.1, epsilon_form="both")
+
+
 def test_adam_formula_two_steps():
     W, b = np.array([[1.0]]), np.array([[0.0]])
     opt = Adam(0.1, beta1=0.9, beta2=0.999, epsilon=1e-8)
@@ -526,3 +566,63 @@ def test_keep_prob_as_numpy_values(keep_prob, rng):
     a.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=keep_prob)
     b.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=0.75)
     _assert_same_params(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sample_weights_travel_with_their_examples_through_shuffled_batches(backend, rng):
+    """fit with weights and mini-batches replays as weighted steps on the shuffled
+    batches (the weights permuted with X and Y), and the epoch cost is weight-averaged."""
+    X, Y = _data(rng, m=10)
+    weights = rng.uniform(0, 2, 10)
+    net = fastdl.Network([3, 4, 1], seed=8, backend=backend)
+    replay = fastdl.Network([3, 4, 1], seed=8, backend=backend)
+    history = net.fit(X, Y, learning_rate=0.1, epochs=2, batch_size=4, sample_weight=weights)
+    stream = np.random.default_rng([8, 1])
+    for epoch in range(2):
+        order = stream.permutation(10)
+        total = 0.0
+        for k in range(0, 10, 4):
+            part = order[k:k + 4]
+            J = replay._engine.step(replay._params, *replay._check_XY(X[:, part], Y[:, part]),
+                                    GradientDescent(0.1), weights=weights[None, part].copy())
+            total += J * weights[part].sum()
+        assert history.costs[epoch] == pytest.approx(total / weights.sum(), rel=1e-12)
+    _assert_same_params(net, replay, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sample_weight, error, match", [
+    (np.ones(5), ValueError, r"sample_weight has shape \(5,\) but there are m = 24 examples"),
+    (-np.ones(24), ValueError, r"sample_weight\[0\] is -1.0; weights must be >= 0"),
+    (np.zeros(24), ValueError, "sample_weight is zero for every example"),
+    (np.full(24, np.nan), ValueError, "sample_weight holds NaN or infinite values"),
+    (np.full(24, "1"), TypeError, "sample_weight must hold real numbers"),
+])
+def test_bad_sample_weights_are_refused(sample_weight, error, match, rng):
+    X, Y = _data(rng)
+    net = fastdl.Network([3, 4, 1], backend="numpy")
+    before = net.parameters
+    for call in (lambda: net.fit(X, Y, epochs=2, sample_weight=sample_weight),
+                 lambda: net.cost(X, Y, sample_weight=sample_weight),
+                 lambda: net.gradients(X, Y, sample_weight=sample_weight)):
+        with pytest.raises(error, match=match):
+            call()
+    for key, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_poisson_regression_with_an_exp_output(backend, rng):
+    """An exp output trains on counts with the Poisson deviance: negative targets are
+    refused, gradients pass the check, and fit learns the rate."""
+    X = rng.uniform(-1, 1, (2, 300))
+    Y = rng.poisson(np.exp(0.8 * X[:1] - 0.5 * X[1:2] + 0.3)).astype(float)
+    net = fastdl.Network([2, 1], output="exp", init="zeros", backend=backend)
+    assert net.loss == "poisson"
+    with pytest.raises(ValueError, match=r"outside the range \[0.0, inf\] of the 'exp' output"):
+        net.cost(X, -Y - 1)
+    assert fastdl.gradient_check(net, X[:, :20], Y[:, :20]) < 1e-7
+    net.fit(X, Y, learning_rate=0.5, epochs=400)
+    np.testing.assert_allclose(net.parameters["W1"], [[0.8, -0.5]], atol=0.2)
+    assert np.all(net.predict(X) > 0)
+    with pytest.raises(ValueError, match="only valid for the output layer"):
+        fastdl.Network([2, 3, 1], hidden="exp")

@@ -93,17 +93,20 @@ class CythonEngine:
         self._run(m, params, X, None, _kernels.FORWARD, out=out)
         return out
 
-    def cost(self, params, X, Y, *, l2=0.0, masks=None):
+    def cost(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
         """J (plus the L2 term when ``l2`` > 0)."""
-        return self._run(X.shape[1], params, X, Y, _kernels.COST, l2=l2, masks=masks)
+        return self._run(X.shape[1], params, X, Y, _kernels.COST, l2=l2, masks=masks,
+                         weights=weights)
 
-    def gradients(self, params, X, Y, *, l2=0.0, masks=None):
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
         """``(J, [(dW1, db1), ...])`` in new arrays (the workspace's are rewritten by the
         next call, so handing them out would let a later call change a caller's result)."""
-        J = self._run(X.shape[1], params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
+        J = self._run(X.shape[1], params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks,
+                      weights=weights)
         return J, [(dW.copy(), db.copy()) for dW, db in self._workspace.grads]
 
-    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf):
+    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,
+             weights=None):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
@@ -112,22 +115,23 @@ class CythonEngine:
         m, kind = X.shape[1], type(optimizer)
         if kind is GradientDescent:
             return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
-                             masks, limit, backup)
+                             masks, limit, backup, weights=weights)
         if kind is Momentum:
             return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
                              masks, limit, backup, opt=_OPTIMIZERS["momentum"],
-                             state=optimizer.velocities, beta1=optimizer.beta)
+                             state=optimizer.velocities, beta1=optimizer.beta,
+                             nesterov=optimizer.nesterov, weights=weights)
         if kind is Adam:
-            c1, c2 = optimizer.corrections(optimizer.t + 1)
-            J = self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2, masks,
-                          limit, backup, opt=_OPTIMIZERS["adam"],
-                          state=self._adam_state(optimizer), beta1=optimizer.beta1,
-                          beta2=optimizer.beta2, eps=optimizer.epsilon, c1=c1, c2=c2)
+            rate, c1, c2 = optimizer.step_arguments(optimizer.t + 1)
+            J = self._run(m, params, X, Y, _kernels.STEP, rate, l2, masks, limit, backup,
+                          opt=_OPTIMIZERS["adam"], state=self._adam_state(optimizer),
+                          beta1=optimizer.beta1, beta2=optimizer.beta2, eps=optimizer.epsilon,
+                          c1=c1, c2=c2, weights=weights)
             if accepted(J, limit):  # the kernel updated: count the step
                 optimizer.t += 1
             return J
         # Any other rule: compiled gradients, then the rule's own update.
-        J = self._run(m, params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks)
+        J = self._run(m, params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks, weights=weights)
         return guarded_apply(optimizer, params, self._workspace.grads, J, limit, backup)
 
     @staticmethod

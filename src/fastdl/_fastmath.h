@@ -22,7 +22,7 @@
 
 /* Activation codes, shared with _kernels.pyx. */
 enum { FDL_LINEAR = 0, FDL_SIGMOID = 1, FDL_TANH = 2, FDL_RELU = 3, FDL_LEAKY_RELU = 4,
-       FDL_SOFTMAX = 5, FDL_CUSTOM = 6 };
+       FDL_SOFTMAX = 5, FDL_CUSTOM = 6, FDL_EXP = 7 };
 
 /* A custom activation (g or g'), compiled by Numba: writes f(z) to *out and returns 0, or
  * returns non-zero when the Python function raised (Numba cannot unwind into C). */
@@ -90,6 +90,9 @@ FDL_SIMD extern float tanhf(float);
 #endif /* FDL_FASTMATH_H */
 #else  /* FDL_TEMPLATE: the body, once per type T */
 
+/* A per-example weight (1 when there are none). */
+#define FDL_W(j) (w ? w[j] : (T)1)
+
 /* A = g(lin + b) for one of the elementwise activations. A custom activation also writes
  * G = g'(z) when G is given (training: backward then needs no call of user code, so every
  * failure of g or g' shows before anything is updated; G is NULL when predicting), and
@@ -119,6 +122,9 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
         case FDL_LEAKY_RELU:
             FDL_IVDEP for (int j = 0; j < m; j++) { T z = x[j] + bi; a[j] = z > 0 ? z : z * slope; }
             break;
+        case FDL_EXP: /* output layers only: the mean of a Poisson target */
+            FDL_IVDEP for (int j = 0; j < m; j++) a[j] = EXP(x[j] + bi);
+            break;
         case FDL_CUSTOM: {
             T *gr = G ? G + (size_t)i * m : NULL;
             for (int j = 0; j < m; j++) {
@@ -141,7 +147,7 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
     }
 }
 
-/* dZ = dA * g'(Z) (times the dropout mask) and db = (1/m_total) rowsum(dZ), in one pass,
+/* dZ = dA * g'(Z) (times the dropout mask) and db = rowsum(dZ) / norm, in one pass,
  * for a block of w columns. g' comes from the stored output A where it can:
  * σ' = A(1 − A), tanh' = 1 − A², ReLU' = [A > 0], leaky' = 1 or slope (A > 0 exactly when
  * z > 0, as slope >= 0); a custom activation's g'(z) was stored in G by the forward pass.
@@ -149,10 +155,11 @@ static FDL_CLONES void S(fdl_forward)(int act, T slope, int n, int m, const T *l
  * of a batch is read in place. dZ may be dA or A itself (the engine writes dZ over A, which
  * backprop no longer needs once dZ is known). The row sums are kept in double in ``dbsum``
  * across the blocks (``first`` starts them, ``last`` writes db): a float32 running sum of
- * millions of examples would lose digits. */
+ * millions of examples would lose digits. ``norm`` is m, or the sum of the examples'
+ * weights (which dZ[L] already carries). */
 #define FDL_DA(j) (d ? da[j] * d[j] : da[j])
 static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, int lda,
-                                       int m_total, int first, int last, const T *dA,
+                                       double norm, int first, int last, const T *dA,
                                        const T *A, const T *G, const T *mask, T *dZ,
                                        double *dbsum, T *db) {
     for (int i = 0; i < n; i++) {
@@ -182,7 +189,7 @@ static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, 
             FDL_IVDEP for (int j = 0; j < w; j++) { T v = FDL_DA(j); dz[j] = v; s += v; }
         }
         dbsum[i] = first ? s : dbsum[i] + s;
-        if (last) db[i] = (T)(dbsum[i] / m_total);
+        if (last) db[i] = (T)(dbsum[i] / norm);
     }
 }
 #undef FDL_DA
@@ -190,23 +197,24 @@ static FDL_CLONES void S(fdl_backward)(int act, T slope, int n, int w, int ldd, 
 /* Softmax over each column of z = lin + b (rows are classes); the column maximum is
  * subtracted first so every exponent is <= 0. Writes A and, with Y, dZ = A − Y (the
  * collapsed gradient of categorical cross-entropy) and returns Σ −Y log A, with log A
- * taken from the stable log-softmax z − max − log Σ e^(z − max). */
+ * taken from the stable log-softmax z − max − log Σ e^(z − max); with weights w, each
+ * example's loss and dZ are scaled by its weight. */
 static double S(fdl_softmax)(int n, int m, const T *lin, const T *b, const T *Y,
-                             ptrdiff_t ys0, ptrdiff_t ys1, T *A, T *dZ) {
+                             ptrdiff_t ys0, ptrdiff_t ys1, const T *w, T *A, T *dZ) {
     double total = 0;
     for (int j = 0; j < m; j++) {
         T zmax = lin[j] + b[0], sum = 0;
         for (int i = 1; i < n; i++) { T z = lin[(size_t)i * m + j] + b[i]; zmax = z > zmax ? z : zmax; }
         for (int i = 0; i < n; i++) sum += EXP(lin[(size_t)i * m + j] + b[i] - zmax);
-        T log_sum = LOG(sum);
+        T log_sum = LOG(sum), wj = FDL_W(j);
         for (int i = 0; i < n; i++) {
             size_t k = (size_t)i * m + j;
             T shifted = lin[k] + b[i] - zmax, a = EXP(shifted) / sum;
             if (A) A[k] = a;
             if (Y) {
                 T y = Y[i * ys0 + j * ys1];
-                total -= (double)(y * (shifted - log_sum));
-                if (dZ) dZ[k] = a - y;
+                total -= (double)(wj * y * (shifted - log_sum));
+                if (dZ) dZ[k] = wj * (a - y);
             }
         }
     }
@@ -217,16 +225,19 @@ static double S(fdl_softmax)(int n, int m, const T *lin, const T *b, const T *Y,
  * db[L] = (1/m) rowsum(dZ[L]) (A[L] itself is not stored: prediction uses fdl_forward).
  * A sigmoid output uses cross-entropy from z, max(z, 0) − z·y + log1p(e^(−|z|)), which
  * never takes log(0), and dZ = A − Y; any other elementwise output uses
- * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z). Losses and db are summed in double. A custom
+ * (1/2m) Σ (A − Y)² with dZ = (A − Y)·g'(Z); an exp output (the mean of a count) uses half
+ * the Poisson deviance, y log(y/a) − y + a, with dZ = A − Y. With weights w, each example's
+ * loss and dZ are scaled by its weight, and J and db are divided by ``norm`` (m, or the
+ * sum of the weights) rather than m. Losses and db are summed in double. A custom
  * output records its first failure in ``fault`` (the caller then discards the result); its
  * g' may be NULL when only the cost is wanted (dZ then means nothing). dZ may be lin
  * itself: the engine writes dZ[L] over W[L] A[L−1], which nothing reads afterwards. */
 static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *lin,
                                        const T *b, const T *Y, ptrdiff_t ys0, ptrdiff_t ys1,
-                                       T *dZ, T *db, S(fdl_fn) g, S(fdl_fn) gprime,
-                                       fdl_fault *fault) {
+                                       const T *w, double norm, T *dZ, T *db, S(fdl_fn) g,
+                                       S(fdl_fn) gprime, fdl_fault *fault) {
     double total = 0;
-    if (act == FDL_SOFTMAX) total = S(fdl_softmax)(n, m, lin, b, Y, ys0, ys1, NULL, dZ);
+    if (act == FDL_SOFTMAX) total = S(fdl_softmax)(n, m, lin, b, Y, ys0, ys1, w, NULL, dZ);
     for (int i = 0; i < n && act != FDL_SOFTMAX; i++) {
         size_t o = (size_t)i * m;
         const T *x = lin + o, *y = Y + i * ys0;
@@ -238,29 +249,38 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
             FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, yj = y[j * ys1], e = EXP(-FABS(z));
                 T a = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-                row += (double)((z > 0 ? z : 0) - z * yj + LOG1P(e));
-                dz[j] = a - yj;
+                row += (double)(FDL_W(j) * ((z > 0 ? z : 0) - z * yj + LOG1P(e)));
+                dz[j] = FDL_W(j) * (a - yj);
+            }
+            break;
+        case FDL_EXP:
+            FDL_IVDEP for (int j = 0; j < m; j++) {
+                T z = x[j] + bi, yj = y[j * ys1], a = EXP(z);
+                /* y log(y/a) − y + a, with y log y = 0 at y = 0, times 2 (halved below) */
+                T ylogy = yj > 0 ? yj * LOG(yj) : 0;
+                row += 2 * (double)(FDL_W(j) * (ylogy - yj * z - yj + a));
+                dz[j] = FDL_W(j) * (a - yj);
             }
             break;
         case FDL_TANH:
             FDL_IVDEP for (int j = 0; j < m; j++) {
                 T a = TANH(x[j] + bi), d = a - y[j * ys1];
-                row += (double)(d * d);
-                dz[j] = d * (1 - a * a);
+                row += (double)(FDL_W(j) * d * d);
+                dz[j] = FDL_W(j) * d * (1 - a * a);
             }
             break;
         case FDL_RELU:
             FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, d = (z > 0 ? z : 0) - y[j * ys1];
-                row += (double)(d * d);
-                dz[j] = z > 0 ? d : 0;
+                row += (double)(FDL_W(j) * d * d);
+                dz[j] = z > 0 ? FDL_W(j) * d : 0;
             }
             break;
         case FDL_LEAKY_RELU:
             FDL_IVDEP for (int j = 0; j < m; j++) {
                 T z = x[j] + bi, d = (z > 0 ? z : z * slope) - y[j * ys1];
-                row += (double)(d * d);
-                dz[j] = z > 0 ? d : d * slope;
+                row += (double)(FDL_W(j) * d * d);
+                dz[j] = FDL_W(j) * (z > 0 ? d : d * slope);
             }
             break;
         case FDL_CUSTOM:
@@ -269,15 +289,15 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
                 if (g(z, &a)) fdl_record(fault, FDL_FAULT_G, z);
                 if (gprime && gprime(z, &gp)) fdl_record(fault, FDL_FAULT_GPRIME, z);
                 T d = a - y[j * ys1];
-                row += (double)(d * d);
-                dz[j] = d * gp;
+                row += (double)(FDL_W(j) * d * d);
+                dz[j] = FDL_W(j) * d * gp;
             }
             break;
         default: /* linear */
             FDL_IVDEP for (int j = 0; j < m; j++) {
                 T d = x[j] + bi - y[j * ys1];
-                row += (double)(d * d);
-                dz[j] = d;
+                row += (double)(FDL_W(j) * d * d);
+                dz[j] = FDL_W(j) * d;
             }
         }
         total += act == FDL_SIGMOID ? row : row / 2;
@@ -286,9 +306,16 @@ static FDL_CLONES double S(fdl_output)(int act, T slope, int n, int m, const T *
         const T *dz = dZ + (size_t)i * m;
         double s = 0;
         for (int j = 0; j < m; j++) s += dz[j];
-        db[i] = (T)(s / m);
+        db[i] = (T)(s / norm);
     }
-    return total / m;
+    return total / norm;
+}
+
+/* Σ w_j in double: the normaliser of a weighted batch. */
+static double S(fdl_sum)(const T *w, size_t size) {
+    double s = 0;
+    for (size_t k = 0; k < size; k++) s += w[k];
+    return s;
 }
 
 /* Σ W², in double: the L2 term of the cost. */
@@ -313,10 +340,19 @@ static FDL_CLONES int S(fdl_all_within)(const T *x, size_t size, T low, T high) 
     return ok;
 }
 
-/* Momentum, the numpy reference's order of operations: v := βv + (1−β)d; theta −= lr·v.
+/* Momentum, the numpy reference's order of operations: v := βv + (1−β)d; theta −= lr·v,
+ * or with Nesterov's look-ahead theta −= lr·(βv + (1−β)d), from the new v.
  * rest = 1 − β is rounded once, in double, by the caller, as the reference does. */
 static FDL_CLONES void S(fdl_momentum_update)(T *theta, const T *d, T *v, T beta, T rest, T lr,
-                                             size_t size) {
+                                             int nesterov, size_t size) {
+    if (nesterov) {
+        for (size_t k = 0; k < size; k++) {
+            T vk = v[k] * beta + rest * d[k];
+            v[k] = vk;
+            theta[k] -= lr * (vk * beta + rest * d[k]);
+        }
+        return;
+    }
     for (size_t k = 0; k < size; k++) {
         T vk = v[k] * beta + rest * d[k];
         v[k] = vk;
@@ -339,6 +375,7 @@ static FDL_CLONES void S(fdl_adam_update)(T *theta, const T *d, T *v, T *s, T be
 
 #undef T
 #undef S
+#undef FDL_W
 #undef EXP
 #undef LOG1P
 #undef LOG

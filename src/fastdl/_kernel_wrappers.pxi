@@ -71,7 +71,7 @@ def activation_backward(int act,
     cdef int m = dZ.shape[1]
     cdef double[::1] sums = np.empty(dZ.shape[0])
     with nogil:
-        _backward[floating](act, <floating>slope, dZ.shape[0], m, m, m, m, True, True,
+        _backward[floating](act, <floating>slope, dZ.shape[0], m, m, m, <double>m, True, True,
                             &dA[0, 0], &A[0, 0], NULL, NULL, &dZ[0, 0], &sums[0], &db[0, 0])
 
 
@@ -80,18 +80,25 @@ def output_layer(int act,
                  const floating[:, ::1] b,    # IN: (n, 1)
                  const floating[:, :] Y,      # IN: any order
                  floating[:, ::1] dZ,         # OUT: dZ[L]; may be lin itself
-                 floating[:, ::1] db,         # OUT: (1/m) rowsum(dZ[L])
-                 double slope=0.01):
+                 floating[:, ::1] db,         # OUT: rowsum(dZ[L]) / norm
+                 double slope=0.01,
+                 const floating[::1] weights=None):  # IN: per-example weights (m,)
     """J, with dZ[L] and db[L], from z = lin + b in one pass (cross-entropy for a
-    sigmoid output, categorical cross-entropy for softmax, else (1/2m) Σ (A − Y)²)."""
-    cdef double J
+    sigmoid output, categorical cross-entropy for softmax, half the Poisson deviance for
+    exp, else (1/2m) Σ (A − Y)²); with ``weights``, each example counts w times and the
+    sums are divided by Σw instead of m."""
+    cdef double J, norm = dZ.shape[1]
     cdef Py_ssize_t ys0 = Y.strides[0] // sizeof(floating), ys1 = Y.strides[1] // sizeof(floating)
+    cdef const floating* w = NULL
     cdef fdl_fault fault
     fault.status = 0
+    if weights is not None:
+        w = &weights[0]
+        norm = _sum[floating](w, weights.shape[0])
     with nogil:
         J = _output[floating](act, <floating>slope, dZ.shape[0], dZ.shape[1], &lin[0, 0],
-                              &b[0, 0], &Y[0, 0], ys0, ys1, &dZ[0, 0], &db[0, 0], NULL, NULL,
-                              &fault)
+                              &b[0, 0], &Y[0, 0], ys0, ys1, w, norm, &dZ[0, 0], &db[0, 0],
+                              NULL, NULL, &fault)
     return J
 
 
@@ -127,12 +134,13 @@ cdef int _same_shape(name, floating[:, ::1] a, const floating[:, ::1] b) except 
 def momentum_update(floating[:, ::1] theta,      # IN/OUT
                     const floating[:, ::1] d,    # IN
                     floating[:, ::1] v,          # IN/OUT: the velocity
-                    double beta, double learning_rate):
-    """v := βv + (1 − β) d, then theta := theta − α v, in one pass."""
+                    double beta, double learning_rate, bint nesterov=False):
+    """v := βv + (1 − β) d, then theta := theta − α v (Nesterov: theta −= α (βv + (1 − β) d)),
+    in one pass."""
     _same_shape("d", theta, d)
     _same_shape("v", theta, v)
     with nogil:
-        _momentum[floating](&theta[0, 0], &d[0, 0], &v[0, 0], beta, learning_rate,
+        _momentum[floating](&theta[0, 0], &d[0, 0], &v[0, 0], beta, learning_rate, nesterov,
                             theta.shape[0] * theta.shape[1])
 
 

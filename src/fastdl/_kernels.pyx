@@ -43,7 +43,8 @@ cdef extern from *:
 
 cdef extern from "_fastmath.h" nogil:
     enum:
-        FDL_LINEAR, FDL_SIGMOID, FDL_TANH, FDL_RELU, FDL_LEAKY_RELU, FDL_SOFTMAX, FDL_CUSTOM
+        FDL_LINEAR, FDL_SIGMOID, FDL_TANH, FDL_RELU, FDL_LEAKY_RELU, FDL_SOFTMAX, FDL_CUSTOM,
+        FDL_EXP
         FDL_HAVE_LIBMVEC, FDL_FAULT_G, FDL_FAULT_GPRIME
     ctypedef int (*fdl_fn_d)(double, double*) noexcept nogil
     ctypedef int (*fdl_fn_f)(float, float*) noexcept nogil
@@ -54,26 +55,31 @@ cdef extern from "_fastmath.h" nogil:
                        const double*, double*, fdl_fn_d, fdl_fn_d, fdl_fault*)
     void fdl_forward_f(int, float, int, int, const float*, const float*, float*, float*,
                        const float*, float*, fdl_fn_f, fdl_fn_f, fdl_fault*)
-    void fdl_backward_d(int, double, int, int, int, int, int, int, int, const double*,
+    void fdl_backward_d(int, double, int, int, int, int, double, int, int, const double*,
                         const double*, const double*, const double*, double*, double*, double*)
-    void fdl_backward_f(int, float, int, int, int, int, int, int, int, const float*,
+    void fdl_backward_f(int, float, int, int, int, int, double, int, int, const float*,
                         const float*, const float*, const float*, float*, double*, float*)
     double fdl_softmax_d(int, int, const double*, const double*, const double*, Py_ssize_t,
-                         Py_ssize_t, double*, double*)
+                         Py_ssize_t, const double*, double*, double*)
     double fdl_softmax_f(int, int, const float*, const float*, const float*, Py_ssize_t,
-                         Py_ssize_t, float*, float*)
+                         Py_ssize_t, const float*, float*, float*)
     double fdl_output_d(int, double, int, int, const double*, const double*, const double*,
-                        Py_ssize_t, Py_ssize_t, double*, double*, fdl_fn_d, fdl_fn_d, fdl_fault*)
+                        Py_ssize_t, Py_ssize_t, const double*, double, double*, double*,
+                        fdl_fn_d, fdl_fn_d, fdl_fault*)
     double fdl_output_f(int, float, int, int, const float*, const float*, const float*,
-                        Py_ssize_t, Py_ssize_t, float*, float*, fdl_fn_f, fdl_fn_f, fdl_fault*)
+                        Py_ssize_t, Py_ssize_t, const float*, double, float*, float*,
+                        fdl_fn_f, fdl_fn_f, fdl_fault*)
+    double fdl_sum_d(const double*, size_t)
+    double fdl_sum_f(const float*, size_t)
     double fdl_sumsq_d(const double*, size_t)
     double fdl_sumsq_f(const float*, size_t)
     void fdl_axpy_update_d(double*, const double*, double, size_t)
     void fdl_axpy_update_f(float*, const float*, float, size_t)
     int fdl_all_within_d(const double*, size_t, double, double)
     int fdl_all_within_f(const float*, size_t, float, float)
-    void fdl_momentum_update_d(double*, const double*, double*, double, double, double, size_t)
-    void fdl_momentum_update_f(float*, const float*, float*, float, float, float, size_t)
+    void fdl_momentum_update_d(double*, const double*, double*, double, double, double, int,
+                               size_t)
+    void fdl_momentum_update_f(float*, const float*, float*, float, float, float, int, size_t)
     void fdl_adam_update_d(double*, const double*, double*, double*, double, double, double,
                            double, double, double, double, double, size_t)
     void fdl_adam_update_f(float*, const float*, float*, float*, float, float, float, float,
@@ -86,7 +92,7 @@ VECTOR_MATH = bool(FDL_HAVE_LIBMVEC)
 
 ACTIVATION_CODES = {"linear": FDL_LINEAR, "sigmoid": FDL_SIGMOID, "tanh": FDL_TANH,
                     "relu": FDL_RELU, "leaky_relu": FDL_LEAKY_RELU, "softmax": FDL_SOFTMAX,
-                    "custom": FDL_CUSTOM}
+                    "exp": FDL_EXP, "custom": FDL_CUSTOM}
 
 # What one call of Workspace.run does.
 cdef enum:
@@ -129,14 +135,14 @@ cdef inline void _forward(int act, floating slope, int n, int m, const floating*
 
 
 cdef inline void _backward(int act, floating slope, int n, int w, int ldd, int lda,
-                           int m_total, bint first, bint last, const floating* dA,
+                           double norm, bint first, bint last, const floating* dA,
                            const floating* A, const floating* G, const floating* mask,
                            floating* dZ, double* dbsum, floating* db) noexcept nogil:
     if floating is double:
-        fdl_backward_d(act, slope, n, w, ldd, lda, m_total, first, last, dA, A, G, mask, dZ,
+        fdl_backward_d(act, slope, n, w, ldd, lda, norm, first, last, dA, A, G, mask, dZ,
                        dbsum, db)
     else:
-        fdl_backward_f(act, slope, n, w, ldd, lda, m_total, first, last, dA, A, G, mask, dZ,
+        fdl_backward_f(act, slope, n, w, ldd, lda, norm, first, last, dA, A, G, mask, dZ,
                        dbsum, db)
 
 
@@ -144,21 +150,28 @@ cdef inline double _softmax(int n, int m, const floating* lin, const floating* b
                             const floating* Y, Py_ssize_t ys0, Py_ssize_t ys1, floating* A,
                             floating* dZ) noexcept nogil:
     if floating is double:
-        return fdl_softmax_d(n, m, lin, b, Y, ys0, ys1, A, dZ)
+        return fdl_softmax_d(n, m, lin, b, Y, ys0, ys1, NULL, A, dZ)
     else:
-        return fdl_softmax_f(n, m, lin, b, Y, ys0, ys1, A, dZ)
+        return fdl_softmax_f(n, m, lin, b, Y, ys0, ys1, NULL, A, dZ)
 
 
 cdef inline double _output(int act, floating slope, int n, int m, const floating* lin,
                            const floating* b, const floating* Y, Py_ssize_t ys0, Py_ssize_t ys1,
-                           floating* dZ, floating* db, void* g, void* gprime,
-                           fdl_fault* fault) noexcept nogil:
+                           const floating* w, double norm, floating* dZ, floating* db,
+                           void* g, void* gprime, fdl_fault* fault) noexcept nogil:
     if floating is double:
-        return fdl_output_d(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
+        return fdl_output_d(act, slope, n, m, lin, b, Y, ys0, ys1, w, norm, dZ, db,
                             <fdl_fn_d>g, <fdl_fn_d>gprime, fault)
     else:
-        return fdl_output_f(act, slope, n, m, lin, b, Y, ys0, ys1, dZ, db,
+        return fdl_output_f(act, slope, n, m, lin, b, Y, ys0, ys1, w, norm, dZ, db,
                             <fdl_fn_f>g, <fdl_fn_f>gprime, fault)
+
+
+cdef inline double _sum(const floating* w, size_t size) noexcept nogil:
+    if floating is double:
+        return fdl_sum_d(w, size)
+    else:
+        return fdl_sum_f(w, size)
 
 
 cdef inline double _sumsq(const floating* W, size_t size) noexcept nogil:
@@ -176,11 +189,12 @@ cdef inline void _update(floating* theta, const floating* d, floating lr, size_t
 
 
 cdef inline void _momentum(floating* theta, const floating* d, floating* v, double beta,
-                           double lr, size_t size) noexcept nogil:
+                           double lr, bint nesterov, size_t size) noexcept nogil:
     if floating is double:
-        fdl_momentum_update_d(theta, d, v, beta, 1 - beta, lr, size)
+        fdl_momentum_update_d(theta, d, v, beta, 1 - beta, lr, nesterov, size)
     else:
-        fdl_momentum_update_f(theta, d, v, <float>beta, <float>(1 - beta), <float>lr, size)
+        fdl_momentum_update_f(theta, d, v, <float>beta, <float>(1 - beta), <float>lr, nesterov,
+                              size)
 
 
 cdef inline void _adam(floating* theta, const floating* d, floating* v, floating* s, Call* c,
@@ -283,10 +297,13 @@ cdef struct Call:
     void* X
     void* Y
     Py_ssize_t ys0, ys1
+    void* w           # per-example weights (m,), or NULL
+    double norm       # what sums over examples are divided by: m, or the sum of the weights
     double lr, l2, limit
     void* out
     bint backup
     int opt           # OPT_*: the update rule of MODE_STEP
+    bint nesterov     # momentum with Nesterov's look-ahead
     int block         # the backward pass's column block (examples per block)
     void* dA          # (max hidden n, block): dA[l] of one block, for each hidden layer in turn
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
@@ -309,7 +326,9 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
     """Forward, cost, backward and update for every layer; returns J (0 when predicting).
 
     Gradient descent is folded into the dW GEMM: W := (1 − αλ/m) W − (α/m) dZ A_prevᵀ,
-    with beta carrying the L2 decay (1 without L2); momentum and Adam compute dW, then
+    with beta carrying the L2 decay (1 without L2); with per-example weights, dZ[L] carries
+    them and every 1/m is 1/Σw (``c.norm``), so weight 2 is the example twice and weight 0
+    leaves it out. Momentum and Adam compute dW, then
     update W, b and their state in one pass per layer. dA_prev = Wᵀ dZ is computed first, from
     the pre-update W, and there is no dA[0]. Nothing is updated before J is known and
     found finite and within ``limit``, and the backup is copied just before. A custom
@@ -343,9 +362,11 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             return NAN
     if c.mode == MODE_FORWARD:
         return 0
+    c.norm = _sum[floating](<floating*>c.w, m) if c.w != NULL else m
     lay = &layers[L - 1]
     J = _output[floating](lay.act, slope, lay.n, m, <floating*>lay.H, <floating*>lay.b,
-                          <floating*>c.Y, c.ys0, c.ys1, <floating*>lay.H, <floating*>lay.db,
+                          <floating*>c.Y, c.ys0, c.ys1, <floating*>c.w, c.norm,
+                          <floating*>lay.H, <floating*>lay.db,
                           lay.g, lay.gprime if c.mode >= MODE_GRADIENTS else NULL, &c.fault)
     if c.fault.status:  # nothing is updated: every call of user code is behind us
         c.fault_layer = L - 1
@@ -353,7 +374,7 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
     if c.l2 != 0:
         for l in range(L):
             reg += _sumsq[floating](<floating*>layers[l].W, <size_t>layers[l].n * layers[l].n_prev)
-        J += c.l2 / (2.0 * m) * reg
+        J += c.l2 / (2.0 * c.norm) * reg
     if c.mode == MODE_COST or (c.mode == MODE_STEP and not _accept(J, c.limit)):
         return J
     if c.mode == MODE_STEP and c.backup:
@@ -391,7 +412,7 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
             lay = &layers[l]
             dZ = <floating*>lay.H + start
             if l < L - 1:  # this block's dA[l], made by the layer above, into dZ[l], db[l]
-                _backward[floating](lay.act, slope, lay.n, w, w, m, m, first, last,
+                _backward[floating](lay.act, slope, lay.n, w, w, m, c.norm, first, last,
                                     <floating*>c.dA, dZ,
                                     <floating*>lay.G + start if lay.G != NULL else NULL,
                                     <floating*>lay.mask + start if lay.mask != NULL else NULL,
@@ -402,8 +423,8 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                 _gemm[floating](True, False, lay.n_prev, w, lay.n, 1, <floating*>lay.W,
                                 lay.n_prev, dZ, m, 0, <floating*>c.dA, w)
             if fused:
-                _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(-c.lr / m),
-                                dZ, m, P, ld, <floating>(1 - c.lr * c.l2 / m),
+                _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(-c.lr / c.norm),
+                                dZ, m, P, ld, <floating>(1 - c.lr * c.l2 / c.norm),
                                 <floating*>lay.W, lay.n_prev)
                 _update[floating](<floating*>lay.b, <floating*>lay.db, <floating>c.lr, lay.n)
                 continue
@@ -412,8 +433,8 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                 beta = 0
                 if c.l2 != 0:  # dW = (1/m) dZ A_prevᵀ + (λ/m) W: W copied in, scaled by beta
                     memcpy(lay.dW, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
-                    beta = <floating>(c.l2 / m)
-            _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(1.0 / m),
+                    beta = <floating>(c.l2 / c.norm)
+            _gemm[floating](False, not trans, lay.n, lay.n_prev, w, <floating>(1.0 / c.norm),
                             dZ, m, P, ld, beta, <floating*>lay.dW, lay.n_prev)
             if c.mode == MODE_STEP and last:  # every block has used W for its dA
                 _apply_update[floating](lay, c)
@@ -429,9 +450,9 @@ cdef inline void _apply_update(Layer* lay, Call* c, floating* precision=NULL) no
         _update[floating](<floating*>lay.b, <floating*>lay.db, <floating>c.lr, lay.n)
     elif c.opt == OPT_MOMENTUM:
         _momentum[floating](<floating*>lay.W, <floating*>lay.dW, <floating*>lay.vW, c.beta1,
-                            c.lr, size)
+                            c.lr, c.nesterov, size)
         _momentum[floating](<floating*>lay.b, <floating*>lay.db, <floating*>lay.vb, c.beta1,
-                            c.lr, lay.n)
+                            c.lr, c.nesterov, lay.n)
     else:
         _adam[floating](<floating*>lay.W, <floating*>lay.dW, <floating*>lay.vW,
                         <floating*>lay.sW, c, size)

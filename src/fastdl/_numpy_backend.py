@@ -5,7 +5,7 @@ favours obviousness over speed: it allocates freely and caches (A_prev, W, b, Z)
 """
 import numpy as np
 
-from ._losses import COSTS, OUTPUT_DELTAS
+from ._losses import OUTPUT_DELTAS, data_cost, normaliser
 from ._optimizers import guarded_apply
 from .activations import resolve
 
@@ -42,44 +42,53 @@ def activation_backward(dA, Z, name, leaky_slope):
     return dA * resolve(name, leaky_slope)[1](Z)
 
 
-def linear_backward(dZ, A_prev, W, *, need_dA_prev=True):
-    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_rows dZ, dA_prev = Wᵀ dZ (skipped for the input)."""
-    m = A_prev.shape[1]
+def linear_backward(dZ, A_prev, W, *, need_dA_prev=True, norm=None):
+    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_rows dZ, dA_prev = Wᵀ dZ (skipped for the input).
+
+    ``norm`` replaces m when the examples are weighted (Σ w; dZ then carries the weights).
+    """
+    m = A_prev.shape[1] if norm is None else norm
     dW = (dZ @ A_prev.T) / m
     db = np.sum(dZ, axis=1, keepdims=True) / m
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 
 
-def backward_propagation(AL, Y, caches, activations, leaky_slope, loss, *, l2=0.0, masks=None):
+def backward_propagation(AL, Y, caches, activations, leaky_slope, loss, *, l2=0.0, masks=None,
+                         weights=None):
     """Gradients ``[(dW1, db1), ..., (dWL, dbL)]`` of the cost by backpropagation.
 
     L2 regularisation adds (λ/m) W[l] to dW[l]; a dropout mask multiplies dA[l] exactly
-    as it multiplied A[l] on the way forward.
+    as it multiplied A[l] on the way forward. Per-example ``weights`` (1, m) scale each
+    example's dZ[L], and every 1/m becomes 1/Σw.
     """
     L = len(caches)
     grads = [None] * L
+    norm = normaliser(Y, weights)
     A_prev, W, _, ZL = caches[-1]
     dZ = OUTPUT_DELTAS[loss](ZL, AL, Y, activations[-1], leaky_slope)
+    if weights is not None:
+        dZ = dZ * weights
     for l in reversed(range(L)):
         A_prev, W, _, Z = caches[l]
         if l < L - 1:
             if masks is not None and l < len(masks) and masks[l] is not None:
                 dA = dA * masks[l]
             dZ = activation_backward(dA, Z, activations[l], leaky_slope)
-        dA, dW, db = linear_backward(dZ, A_prev, W, need_dA_prev=l > 0)
+        dA, dW, db = linear_backward(dZ, A_prev, W, need_dA_prev=l > 0, norm=norm)
         if l2:
-            dW = dW + (l2 / A_prev.shape[1]) * W
+            dW = dW + (l2 / norm) * W
         grads[l] = (dW, db)
     return grads
 
 
-def compute_cost(AL, Y, ZL, loss, params=(), l2=0.0):
-    """J, the mean loss over the m examples, plus (λ/2m) Σ_l ‖W[l]‖²_F when λ = ``l2`` > 0."""
-    J = COSTS[loss](ZL, AL, Y)
+def compute_cost(AL, Y, ZL, loss, params=(), l2=0.0, weights=None):
+    """J, the mean loss over the m examples, plus (λ/2m) Σ_l ‖W[l]‖²_F when λ = ``l2`` > 0
+    (with ``weights``, the weighted mean, and Σw for m)."""
+    J = data_cost(loss, ZL, AL, Y, weights)
     if l2:
-        m = Y.shape[1]
-        J += l2 / (2 * m) * sum(float(np.sum(np.square(W), dtype=np.float64)) for W, _ in params)
+        J += l2 / (2 * normaliser(Y, weights)) * sum(
+            float(np.sum(np.square(W), dtype=np.float64)) for W, _ in params)
     return J
 
 
@@ -103,26 +112,27 @@ class NumpyEngine:
         """A[L] for X, shape ``(n[L], m)``."""
         return self._forward(params, X)[0]
 
-    def cost(self, params, X, Y, *, l2=0.0, masks=None):
+    def cost(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
         AL, caches = self._forward(params, X, masks)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return compute_cost(AL, Y, caches[-1][3], self.spec.loss, params, l2)
+            return compute_cost(AL, Y, caches[-1][3], self.spec.loss, params, l2, weights)
 
-    def gradients(self, params, X, Y, *, l2=0.0, masks=None):
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
         """``(J, [(dW1, db1), ...])`` by one forward and one backward pass."""
         spec = self.spec
         AL, caches = self._forward(params, X, masks)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            J = compute_cost(AL, Y, caches[-1][3], spec.loss, params, l2)
+            J = compute_cost(AL, Y, caches[-1][3], spec.loss, params, l2, weights)
             grads = backward_propagation(AL, Y, caches, spec.activations, spec.leaky_slope,
-                                         spec.loss, l2=l2, masks=masks)
+                                         spec.loss, l2=l2, masks=masks, weights=weights)
         return J, grads
 
-    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf):
+    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,
+             weights=None):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated, so the caller can
         restore ``backup``, which holds the parameters of the last iteration that passed.
         """
-        J, grads = self.gradients(params, X, Y, l2=l2, masks=masks)
+        J, grads = self.gradients(params, X, Y, l2=l2, masks=masks, weights=weights)
         return guarded_apply(optimizer, params, grads, J, limit, backup)

@@ -83,13 +83,18 @@ class Momentum(Optimizer):
     """Gradient descent with momentum, an exponentially weighted average of gradients.
 
     .. math:: v := βv + (1 − β) dW,\\quad W := W − α v   (v starts at 0)
+
+    With ``nesterov``, the step looks ahead along the new velocity:
+    W := W − α (βv + (1 − β) dW). (The "heavy ball" form v := μv − η dW, W := W + v of
+    scikit-learn is this one with β = μ and α = η / (1 − μ).)
     """
 
     name = "momentum"
 
-    def __init__(self, learning_rate, beta=0.9):
+    def __init__(self, learning_rate, beta=0.9, nesterov=False):
         super().__init__(learning_rate)
         self.beta = beta
+        self.nesterov = bool(nesterov)
         self.velocities = None
 
     def start(self, params):
@@ -99,9 +104,11 @@ class Momentum(Optimizer):
         beta = self.beta
         for (W, b), (dW, db), (vW, vb) in zip(params, grads, self.velocities):
             for theta, d, v in ((W, dW, vW), (b, db, vb)):
-                v *= theta.dtype.type(beta)
-                v += theta.dtype.type(1 - beta) * d
-                theta -= theta.dtype.type(self.learning_rate) * v
+                t = theta.dtype.type
+                v *= t(beta)
+                v += t(1 - beta) * d
+                step = v * t(beta) + t(1 - beta) * d if self.nesterov else v
+                theta -= t(self.learning_rate) * step
 
 
 class Adam(Optimizer):
@@ -111,13 +118,19 @@ class Adam(Optimizer):
               W := W − α \\frac{v / (1 − β_1^t)}{\\sqrt{s / (1 − β_2^t)} + ε}
 
     t counts updates from 1, so the first steps are not biased towards the zero start.
+    With ``epsilon_form="uncorrected"``, ε is added to √s before the correction, as in
+    the original paper's efficient form and scikit-learn:
+    W := W − α (√(1−β_2^t)/(1−β_1^t)) v / (√s + ε).
     """
 
     name = "adam"
+    EPSILON_FORMS = ("corrected", "uncorrected")
 
-    def __init__(self, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    def __init__(self, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 epsilon_form="corrected"):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.epsilon_form = check_choice("epsilon_form", epsilon_form, self.EPSILON_FORMS)
         self.t = 0
         self.moments = None
 
@@ -129,9 +142,17 @@ class Adam(Optimizer):
         """The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of the t-th update."""
         return 1 - self.beta1 ** t, 1 - self.beta2 ** t
 
+    def step_arguments(self, t):
+        """``(α, c1, c2)`` of the t-th update W −= α (v / c1) / (√(s / c2) + ε): the
+        uncorrected form folds √(1−β₂ᵗ) into α and leaves s alone."""
+        c1, c2 = self.corrections(t)
+        if self.epsilon_form == "corrected":
+            return self.learning_rate, c1, c2
+        return self.learning_rate * math.sqrt(c2), c1, 1.0
+
     def apply(self, params, grads):
         self.t += 1
-        c1, c2 = self.corrections(self.t)
+        rate, c1, c2 = self.step_arguments(self.t)
         for pair, dpair, moments in zip(params, grads, self.moments):
             for theta, d, (v, s) in zip(pair, dpair, moments):
                 t = theta.dtype.type
@@ -139,10 +160,11 @@ class Adam(Optimizer):
                 v += t(1 - self.beta1) * d
                 s *= t(self.beta2)
                 s += t(1 - self.beta2) * (d * d)
-                theta -= t(self.learning_rate) * (v / t(c1)) / (np.sqrt(s / t(c2)) + t(self.epsilon))
+                theta -= t(rate) * (v / t(c1)) / (np.sqrt(s / t(c2)) + t(self.epsilon))
 
 
-def make_optimizer(name, learning_rate, *, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def make_optimizer(name, learning_rate, *, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                   nesterov=False):
     """The optimizer called ``name``, its hyperparameters validated."""
     check_choice("optimizer", name, NAMES)
     learning_rate = check_positive("learning_rate", learning_rate)
@@ -152,5 +174,5 @@ def make_optimizer(name, learning_rate, *, beta=0.9, beta1=0.9, beta2=0.999, eps
         if not 0 <= value < 1:
             raise ValueError(f"{argument} must be in [0, 1); got {value!r}")
     if name == "momentum":
-        return Momentum(learning_rate, beta)
+        return Momentum(learning_rate, beta, nesterov)
     return Adam(learning_rate, beta1, beta2, check_positive("epsilon", epsilon))

@@ -76,28 +76,43 @@ def deferred_interrupt():
 
 
 class Batches:
-    """Mini-batch views of (X, Y), reshuffled each epoch into buffers allocated once.
+    """Mini-batch views of (X, Y) and per-example weights, in a new order each epoch.
 
-    The shuffled copies are stored one example per contiguous run (F order), so every
-    batch X[:, k:k + size] is itself contiguous and reaches BLAS without a copy.
+    ``order`` is None (the given order, every epoch) or a callable that returns each
+    epoch's permutation of the m examples. The reordered copies go into buffers allocated
+    once and stored one example per contiguous run (F order), so every batch
+    X[:, k:k + size] is itself contiguous and reaches BLAS without a copy. Iterating gives
+    ``(X_batch, Y_batch, w_batch)`` triples, w_batch None without weights.
     """
 
-    def __init__(self, X, Y, batch_size, shuffle, rng):
-        self.X, self.Y, self.rng = X, Y, rng
+    def __init__(self, X, Y, batch_size, order=None, weights=None):
+        self.X, self.Y, self.weights, self.order = X, Y, weights, order
         self.m = X.shape[1]
         self.size = self.m if batch_size is None else min(batch_size, self.m)
-        self.shuffle = shuffle and self.size < self.m
-        if self.shuffle:  # each epoch's permutation is written into these, so the views stay
-            X = self.X_shuffled = np.empty(X.shape, dtype=X.dtype, order="F")
-            Y = self.Y_shuffled = np.empty(Y.shape, dtype=Y.dtype, order="F")
-        self.views = [(X[:, start:start + self.size], Y[:, start:start + self.size])
-                      for start in range(0, self.m, self.size)]
+        if order is not None:  # each epoch's permutation is written into these
+            X = self.X_ordered = np.empty(X.shape, dtype=X.dtype, order="F")
+            Y = self.Y_ordered = np.empty(Y.shape, dtype=Y.dtype, order="F")
+            if weights is not None:
+                weights = self.w_ordered = np.empty(weights.shape, dtype=weights.dtype)
+        starts = range(0, self.m, self.size)
+        self.views = [(X[:, k:k + self.size], Y[:, k:k + self.size],
+                       None if weights is None else weights[:, k:k + self.size]) for k in starts]
+
+    @classmethod
+    def shuffled(cls, X, Y, batch_size, shuffle, rng, weights=None):
+        """Batches reshuffled each epoch from ``rng`` (one full batch needs no shuffle)."""
+        size = X.shape[1] if batch_size is None else min(batch_size, X.shape[1])
+        m = X.shape[1]
+        order = (lambda: rng.permutation(m)) if shuffle and size < m else None
+        return cls(X, Y, batch_size, order, weights)
 
     def __iter__(self):
-        if self.shuffle:
-            order = self.rng.permutation(self.m)
-            np.take(self.X, order, axis=1, out=self.X_shuffled, mode="clip")
-            np.take(self.Y, order, axis=1, out=self.Y_shuffled, mode="clip")
+        if self.order is not None:
+            order = self.order()
+            np.take(self.X, order, axis=1, out=self.X_ordered, mode="clip")
+            np.take(self.Y, order, axis=1, out=self.Y_ordered, mode="clip")
+            if self.weights is not None:
+                np.take(self.weights, order, axis=1, out=self.w_ordered, mode="clip")
         return iter(self.views)
 
 
@@ -126,6 +141,55 @@ class DropoutMasks:
         return masks
 
 
+class EpochRunner:
+    """Takes a network through batches, one engine call each, with dropout and the
+    divergence guard: what ``fit`` runs every epoch, and what the scikit-learn estimators
+    run in their own loops. It lives as long as the optimizer's state (across the calls of
+    ``partial_fit``).
+
+    The guard: a step whose cost is not finite, or above EXPLOSION_FACTOR times the first
+    accepted cost (or 1), updates nothing; :meth:`epoch` then puts back the parameters of
+    the last step that was accepted and returns None, with :attr:`refused` saying why.
+    """
+
+    def __init__(self, net, optimizer, *, l2=0.0, keep_prob=None, mean="weight"):
+        self.net, self.optimizer, self.l2 = net, optimizer, l2
+        keep_prob = keep_prob or [1.0] * (net.L - 1)
+        self.masks = DropoutMasks(net._spec.layer_dims, keep_prob, net.dtype, net._rng)
+        self.limit = math.inf
+        self.refused = None  # (J, the batch's X when no step had been accepted yet)
+        self.by_count = mean == "count"
+
+    def epoch(self, batches, interrupt=None):
+        """Train on every batch once; the mean batch cost (weighted by each batch's total
+        example weight, or with ``mean="count"`` by its number of examples), or None on
+        divergence. A batch whose weights are all 0 is skipped."""
+        net = self.net
+        total = seen = 0.0
+        for X_batch, Y_batch, w_batch in batches:
+            size = X_batch.shape[1]
+            if w_batch is not None:
+                weight = float(np.sum(w_batch, dtype=np.float64))
+                if weight == 0:
+                    continue
+                size = size if self.by_count else weight
+            J = net._engine.step(net._params, X_batch, Y_batch, self.optimizer, net._backup,
+                                 l2=self.l2, masks=self.masks.draw(X_batch.shape[1]),
+                                 limit=self.limit, weights=w_batch)
+            if not accepted(J, self.limit):  # the engine updated nothing, nor the backup
+                self.refused = (J, X_batch if self.limit == math.inf else None)
+                net._restore_backup()
+                return None
+            net._backup_valid = True
+            if self.limit == math.inf:
+                self.limit = EXPLOSION_FACTOR * max(J, 1.0)
+            total += J * size
+            seen += size
+            if interrupt is not None and interrupt["interrupted"]:
+                break
+        return total / seen
+
+
 class Trainer:
     """One ``fit`` call: holds the options, runs the epochs, fills the History."""
 
@@ -134,9 +198,9 @@ class Trainer:
         self.o = options
         self.history = History()
         self.base_rate = optimizer.learning_rate
-        self.batches = Batches(X, Y, options.batch_size, options.shuffle, net._rng)
-        self.masks = DropoutMasks(net._spec.layer_dims, options.keep_prob, net.dtype, net._rng)
-        self.limit = np.inf
+        self.batches = Batches.shuffled(X, Y, options.batch_size, options.shuffle, net._rng,
+                                        options.sample_weight)
+        self.runner = EpochRunner(net, optimizer, l2=options.l2, keep_prob=options.keep_prob)
         self.best = None  # (dev cost, epoch, parameter copies)
 
     def run(self):
@@ -166,8 +230,9 @@ class Trainer:
         with deferred_interrupt() as interrupt:
             for epoch in range(o.epochs):
                 self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
-                cost = self._epoch(interrupt)
+                cost = self.runner.epoch(self.batches, interrupt)
                 if cost is None:
+                    self._diverged(*self.runner.refused)
                     break
                 history.costs.append(cost)
                 history.times.append(time.perf_counter() - start)
@@ -177,27 +242,8 @@ class Trainer:
                     history.stop_reason = stop
                     break
 
-    def _epoch(self, interrupt):
-        """Train on every batch once; the example-weighted mean batch cost, or None on divergence."""
-        net, o = self.net, self.o
-        total, seen = 0.0, 0
-        for X_batch, Y_batch in self.batches:
-            J = net._engine.step(net._params, X_batch, Y_batch, self.optimizer, net._backup,
-                                 l2=o.l2, masks=self.masks.draw(X_batch.shape[1]), limit=self.limit)
-            if not accepted(J, self.limit):  # the engine updated nothing, nor the backup
-                self._diverged(J, X_batch if self.limit == math.inf else None)
-                return None
-            net._backup_valid = True
-            if self.limit == math.inf:
-                self.limit = EXPLOSION_FACTOR * max(J, 1.0)
-            total += J * X_batch.shape[1]
-            seen += X_batch.shape[1]
-            if interrupt["interrupted"]:
-                break
-        return total / seen
-
     def _diverged(self, J=None, X_first=None, stacklevel=5):
-        """Stop: keep the last good parameters, say so (warn or raise, as asked)."""
+        """Stop: the last good parameters are back; say so (warn or raise, as asked)."""
         self.net._restore_backup()
         self.history.stop_reason = "diverged"
         message = divergence_message(self.base_rate, J, X_first)
@@ -258,7 +304,8 @@ class FitOptions:
     """``fit``'s keyword arguments, validated once before any training starts."""
 
     def __init__(self, net, *, epochs, print_every, batch_size, shuffle, lr_decay, decay_every,
-                 l2, keep_prob, dev, patience, restore_best, on_divergence, verbose, callbacks):
+                 l2, keep_prob, dev, patience, restore_best, on_divergence, verbose, callbacks,
+                 sample_weight=None):
         from . import _validation as v
 
         self.epochs = v.check_positive("epochs", epochs, integer=True)
@@ -271,6 +318,7 @@ class FitOptions:
         self.decay_every = v.check_positive("decay_every", decay_every, integer=True)
         self.l2 = v.check_non_negative("l2", l2)
         self.keep_prob = _check_keep_prob(keep_prob, net.L)
+        self.sample_weight = sample_weight  # validated with X and Y
         self.dev = None if dev is None else _check_dev(net, dev)
         self.patience = None if patience is None else v.check_positive("patience", patience, integer=True)
         if self.patience is not None and self.dev is None:

@@ -225,6 +225,7 @@ OUTPUT_RANGES = {
     "leaky_relu": (-np.inf, np.inf),
     "linear": (-np.inf, np.inf),
     "softmax": (0.0, 1.0),
+    "exp": (0.0, np.inf),
 }
 
 
@@ -310,3 +311,28 @@ def check_parameters(params, layer_dims, dtype):
             pair.append(np.array(_cast(key, value, dtype), dtype=dtype, order="C", copy=True))
         pairs.append(tuple(pair))
     return pairs
+
+
+def check_sample_weight(sample_weight, m, dtype):
+    """Per-example weights as a C-contiguous ``(1, m)`` array of ``dtype`` (None: none).
+
+    Each must be finite and >= 0 and their sum positive: a weight w counts its example w
+    times, 0 leaves it out, so an all-zero set would leave nothing to learn from.
+    """
+    if sample_weight is None:
+        return None
+    values = _plain_array("sample_weight", sample_weight)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold real numbers; got dtype {values.dtype}")
+    if values.ndim == 0:
+        values = np.full(m, values)
+    if values.shape not in ((m,), (1, m)):
+        raise ValueError(f"sample_weight has shape {values.shape} but there are m = {m} "
+                         f"examples: give one weight per example, shape ({m},)")
+    values = np.ascontiguousarray(_cast("sample_weight", values.reshape(1, m), dtype))
+    if (values < 0).any():
+        j = int(np.argmax(values[0] < 0))
+        raise ValueError(f"sample_weight[{j}] is {float(values[0, j])!r}; weights must be >= 0")
+    if not values.any():
+        raise ValueError("sample_weight is zero for every example: there is nothing to learn from")
+    return values

@@ -89,6 +89,14 @@ def _largest_block_width(layer_dims, int capacity, int limit):
     return _largest_block(&rule, capacity)
 
 
+cdef void* _weights_of(cnp.ndarray weights, dtype, int m) except NULL:
+    """The data of m per-example weights; anything else is a caller's bug, refused."""
+    if (weights.dtype != dtype or cnp.PyArray_SIZE(weights) != m
+            or not cnp.PyArray_IS_C_CONTIGUOUS(weights)):
+        raise ValueError(f"weights must be {m} contiguous values of dtype {dtype}")
+    return cnp.PyArray_DATA(weights)
+
+
 class ActivationFault(Exception):
     """A custom activation's Python function raised inside the compiled iteration.
 
@@ -264,12 +272,15 @@ cdef class Workspace:
 
     def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
             double limit=INFINITY, backup=None, out=None, int opt=OPT_GD, state=None,
-            double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0):
+            double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0,
+            bint nesterov=False, weights=None):
         """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
         gradients in :attr:`grads` (MODE_GRADIENTS), or J and one update with learning
         rate ``lr`` (MODE_STEP) by the rule ``opt`` (OPT_*; momentum and Adam update
         ``state`` too, see :meth:`_bind_state`; momentum's beta is ``beta1``, and c1, c2
-        are Adam's bias corrections for this step). Returns J (0.0 when predicting)."""
+        are Adam's bias corrections for this step). ``weights``, a C-contiguous array of m
+        per-example weights of the network's dtype with a positive sum, weighs the cost
+        and gradients. Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef int block
@@ -281,8 +292,8 @@ cdef class Workspace:
             _matrix_layout(Xa, &c)
         c.m, c.mode, c.lr, c.l2, c.limit = <int>cnp.PyArray_DIMS(Xa)[1], mode, lr, l2, limit
         self._bind(params, self._bound, False)
-        c.out = c.Y = NULL
-        c.backup = False
+        c.out = c.Y = c.w = NULL
+        c.backup, c.nesterov, c.norm = False, nesterov, c.m
         c.ys0 = c.ys1 = 0
         c.fault.status, c.fault_layer = 0, -1
         block = _block_for(&self.rule, c.m)
@@ -298,6 +309,8 @@ cdef class Workspace:
                 Ya = np.ascontiguousarray(Ya)
             c.Y = cnp.PyArray_DATA(Ya)
             c.ys0, c.ys1 = cnp.PyArray_STRIDES(Ya)[0] // item, cnp.PyArray_STRIDES(Ya)[1] // item
+            if weights is not None:
+                c.w = _weights_of(weights, self.dtype, c.m)
             if not self._training:
                 self._start_training()
             if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD or c.m > block):

@@ -13,7 +13,7 @@ __all__ = [
     "ACTIVATIONS", "DERIVATIVES", "NAMES", "Activation", "get", "resolve", "name_of",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative",
     "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative",
-    "linear", "linear_derivative", "softmax", "OUTPUT_NAMES",
+    "linear", "linear_derivative", "softmax", "exp", "OUTPUT_NAMES",
 ]
 
 DEFAULT_LEAKY_SLOPE = 0.01
@@ -93,6 +93,12 @@ def softmax(z):
     return e / np.sum(e, axis=0, keepdims=True)
 
 
+def exp(z):
+    """e^z: the output of a Poisson regression (a mean count, always > 0); output layers
+    only, trained with the Poisson deviance."""
+    return np.exp(_float(z))
+
+
 ACTIVATIONS = {
     "sigmoid": sigmoid,
     "tanh": tanh,
@@ -111,8 +117,9 @@ DERIVATIVES = {
 
 NAMES = sorted(ACTIVATIONS)
 
-# Activations that are not elementwise and so only make sense on the output layer.
-OUTPUT_ONLY = {"softmax": softmax}
+# Activations that only make sense on the output layer: softmax is not elementwise, and exp
+# is the inverse link of a Poisson target (it would overflow in a hidden layer).
+OUTPUT_ONLY = {"softmax": softmax, "exp": exp}
 OUTPUT_NAMES = sorted(ACTIVATIONS.keys() | OUTPUT_ONLY.keys())
 
 Activation = namedtuple("Activation", ["name", "function", "derivative"])
@@ -122,6 +129,8 @@ def resolve(activation, leaky_slope=DEFAULT_LEAKY_SLOPE):
     """``(g, g')`` as functions of z for a name or a :class:`fastdl.jit.CustomActivation`."""
     if not isinstance(activation, str):
         return activation, activation.prime
+    if activation == "exp":
+        return exp, exp
     if activation in OUTPUT_ONLY:
         return OUTPUT_ONLY[activation], None  # its gradient is taken with the loss: A − Y
     if activation == "leaky_relu":

@@ -152,30 +152,39 @@ class Network:
             masks.append(mask)
         return masks
 
-    def cost(self, X, Y, *, l2=0.0, dropout_masks=None):
+    def _cost_options(self, X, l2, dropout_masks, sample_weight):
+        """The validated keyword arguments of an engine's cost or gradients."""
+        options = {}
+        if l2:
+            options["l2"] = v.check_non_negative("l2", l2)
+        if dropout_masks is not None:
+            options["masks"] = self._masks(dropout_masks, X.shape[1])
+        if sample_weight is not None:
+            options["weights"] = v.check_sample_weight(sample_weight, X.shape[1], self.dtype)
+        return options
+
+    def cost(self, X, Y, *, l2=0.0, dropout_masks=None, sample_weight=None):
         """J: cross-entropy for a sigmoid output, categorical cross-entropy for softmax,
-        else (1/2m) Σ (A − Y)²; plus (λ/2m) Σ ‖W[l]‖² when ``l2`` = λ > 0.
+        half the Poisson deviance for exp, else (1/2m) Σ (A − Y)²; plus (λ/2m) Σ ‖W[l]‖²
+        when ``l2`` = λ > 0.
 
         ``dropout_masks`` (one per hidden layer: entries 0 or 1/keep_prob, or None)
         fixes a dropout pattern, e.g. to gradient-check a dropout network.
+        ``sample_weight`` (m values >= 0) weighs the examples: J = Σ w_j J_j / Σ w_j,
+        so a weight of 2 counts an example twice and 0 leaves it out (m becomes Σ w).
         """
         X, Y = self._check_XY(X, Y)
-        l2, masks = v.check_non_negative("l2", l2), self._masks(dropout_masks, X.shape[1])
-        if not l2 and masks is None:
-            return self._engine.cost(self._params, X, Y)
-        return self._engine.cost(self._params, X, Y, l2=l2, masks=masks)
+        return self._engine.cost(self._params, X, Y,
+                                 **self._cost_options(X, l2, dropout_masks, sample_weight))
 
-    def gradients(self, X, Y, *, l2=0.0, dropout_masks=None):
+    def gradients(self, X, Y, *, l2=0.0, dropout_masks=None, sample_weight=None):
         """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of :meth:`cost`, by backpropagation."""
         X, Y = self._check_XY(X, Y)
-        l2, masks = v.check_non_negative("l2", l2), self._masks(dropout_masks, X.shape[1])
-        if not l2 and masks is None:
-            _, grads = self._engine.gradients(self._params, X, Y)
-        else:
-            _, grads = self._engine.gradients(self._params, X, Y, l2=l2, masks=masks)
+        _, grads = self._engine.gradients(
+            self._params, X, Y, **self._cost_options(X, l2, dropout_masks, sample_weight))
         out = {}
         for l, (dW, db) in enumerate(grads, start=1):
-            out[f"dW{l}"], out[f"db{l}"] = np.array(dW), np.array(db)
+            out[f"dW{l}"], out[f"db{l}"] = dW, db
         return out
 
     def step(self, X, Y, learning_rate):
@@ -203,8 +212,9 @@ class Network:
 
     def fit(self, X, Y, *, learning_rate=0.0075, epochs=3000, print_every=None, batch_size=None,
             shuffle=True, optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
-            lr_decay=0.0, decay_every=1, l2=0.0, keep_prob=1.0, dev=None, patience=None,
-            restore_best=True, on_divergence="warn", verbose=0, callbacks=()):
+            nesterov=False, lr_decay=0.0, decay_every=1, l2=0.0, keep_prob=1.0, dev=None,
+            patience=None, restore_best=True, on_divergence="warn", verbose=0, callbacks=(),
+            sample_weight=None):
         """Train for ``epochs`` passes over (X, Y); returns a :class:`~fastdl.History`.
 
         Parameters
@@ -217,7 +227,8 @@ class Network:
             Mini-batch size; None is full-batch gradient descent. Batches are reshuffled
             each epoch (``shuffle``) from the network's seed.
         optimizer : {'gd', 'momentum', 'adam'}
-            With ``beta`` (momentum) and ``beta1``, ``beta2``, ``epsilon`` (Adam).
+            With ``beta`` and ``nesterov`` (momentum: Nesterov's look-ahead step) and
+            ``beta1``, ``beta2``, ``epsilon`` (Adam).
         lr_decay, decay_every : float, int
             α_epoch = α / (1 + lr_decay · ⌊epoch / decay_every⌋): inverse-time decay for
             ``decay_every=1``, step decay for larger intervals.
@@ -238,17 +249,21 @@ class Network:
             run; 2 a line per epoch.
         callbacks : list of callables
             Each is called with the History after every epoch; returning True stops training.
+        sample_weight : array of m values >= 0, optional
+            Per-example weights, in the cost and its gradient of every batch (see
+            :meth:`cost`); they travel with their examples when batches are shuffled.
 
         Ctrl-C stops cleanly after the current batch (``stop_reason='interrupted'``).
         """
         X, Y = self._check_XY(X, Y)
+        weights = v.check_sample_weight(sample_weight, X.shape[1], self.dtype)
         optimizer = make_optimizer(optimizer, learning_rate, beta=beta, beta1=beta1,
-                                   beta2=beta2, epsilon=epsilon)
+                                   beta2=beta2, epsilon=epsilon, nesterov=nesterov)
         options = FitOptions(self, epochs=epochs, print_every=print_every, batch_size=batch_size,
                              shuffle=shuffle, lr_decay=lr_decay, decay_every=decay_every, l2=l2,
                              keep_prob=keep_prob, dev=dev, patience=patience,
                              restore_best=restore_best, on_divergence=on_divergence,
-                             verbose=verbose, callbacks=callbacks)
+                             verbose=verbose, callbacks=callbacks, sample_weight=weights)
         return Trainer(self, X, Y, optimizer, options).run()
 
     # -- prediction ---------------------------------------------------------------------
