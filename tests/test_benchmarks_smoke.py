@@ -13,10 +13,12 @@ import pytest
 
 from benchmark_modules import BENCHMARKS, import_benchmarks
 
-MODULES = ["bench_activations", "bench_propagation", "bench_training"]
+MODULES = ["bench_activations", "bench_propagation", "bench_training", "bench_sklearn"]
 PREFIXES = ("time_", "track_", "peakmem_", "mem_")
 # The cheapest value of an axis, where the first one is not.
 SMALL = {"network": "planar"}
+# Axes whose every value runs.
+EVERY = ("backend", "optimizer", "impl")
 
 
 def _classes():
@@ -30,7 +32,7 @@ def _small_combinations(cls):
     """Every backend and optimizer, and the first (or cheapest) value of every other axis."""
     axes = []
     for name, values in zip(cls.param_names, cls.params):
-        if name in ("backend", "optimizer"):
+        if name in EVERY:
             axes.append(values)
         else:
             axes.append([SMALL[name]] if SMALL.get(name) in values else values[:1])

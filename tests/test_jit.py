@@ -239,3 +239,13 @@ def test_a_custom_hidden_layer_keeps_the_builtin_output_through_a_file(softsign,
     net.save(tmp_path / "m.npz")
     again = fastdl.load(tmp_path / "m.npz", custom_activations={"softsign": softsign})
     assert again.activations == [softsign, "sigmoid"] and again.loss == "cross_entropy"
+
+
+def test_a_custom_activation_pickles_as_its_recipe(softsign, rng):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(softsign))
+    z = rng.standard_normal(7)
+    assert again.name == "softsign"
+    np.testing.assert_array_equal(again(z), softsign(z))
+    np.testing.assert_array_equal(again.prime(z), softsign.prime(z))

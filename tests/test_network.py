@@ -344,3 +344,21 @@ def test_step_raises_on_divergence_and_restores(seed):
 def test_divergence_error_is_a_floating_point_error():
     assert issubclass(fastdl.DivergenceError, FloatingPointError)
     assert issubclass(fastdl.DivergenceWarning, RuntimeWarning)
+
+
+@pytest.mark.parametrize("backend", fastdl.available_backends())
+def test_a_network_pickles_and_trains_on_identically(backend):
+    """joblib and scikit-learn pickle networks: the compiled engine's buffers are rebuilt,
+    and the copy predicts and trains (dropout's stream too) exactly like the original."""
+    import pickle
+
+    X, Y = fastdl.datasets.make_planar(m=60)
+    net = fastdl.Network([2, 5, 5, 1], seed=3, backend=backend)
+    net.fit(X, Y, learning_rate=0.3, epochs=5, keep_prob=0.8)
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy.backend == net.backend and copy.history.costs == net.history.costs
+    np.testing.assert_array_equal(copy.forward(X), net.forward(X))
+    for model in (net, copy):
+        model.fit(X, Y, learning_rate=0.3, epochs=5, keep_prob=0.8)
+    for key, value in net.parameters.items():
+        np.testing.assert_array_equal(copy.parameters[key], value)

@@ -98,12 +98,18 @@ class CythonEngine:
         return self._run(X.shape[1], params, X, Y, _kernels.COST, l2=l2, masks=masks,
                          weights=weights)
 
-    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None, out=None):
         """``(J, [(dW1, db1), ...])`` in new arrays (the workspace's are rewritten by the
-        next call, so handing them out would let a later call change a caller's result)."""
+        next call, so handing them out would let a later call change a caller's result),
+        or copied into ``out`` (pairs of arrays of those shapes, any float dtype)."""
         J = self._run(X.shape[1], params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks,
                       weights=weights)
-        return J, [(dW.copy(), db.copy()) for dW, db in self._workspace.grads]
+        if out is None:
+            return J, [(dW.copy(), db.copy()) for dW, db in self._workspace.grads]
+        for (dW, db), (dW_out, db_out) in zip(self._workspace.grads, out):
+            np.copyto(dW_out, dW)
+            np.copyto(db_out, db)
+        return J, out
 
     def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,
              weights=None):

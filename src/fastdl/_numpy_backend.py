@@ -117,14 +117,20 @@ class NumpyEngine:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return compute_cost(AL, Y, caches[-1][3], self.spec.loss, params, l2, weights)
 
-    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
-        """``(J, [(dW1, db1), ...])`` by one forward and one backward pass."""
+    def gradients(self, params, X, Y, *, l2=0.0, masks=None, weights=None, out=None):
+        """``(J, [(dW1, db1), ...])`` by one forward and one backward pass (copied into
+        ``out``, pairs of arrays of those shapes, when given)."""
         spec = self.spec
         AL, caches = self._forward(params, X, masks)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             J = compute_cost(AL, Y, caches[-1][3], spec.loss, params, l2, weights)
             grads = backward_propagation(AL, Y, caches, spec.activations, spec.leaky_slope,
                                          spec.loss, l2=l2, masks=masks, weights=weights)
+        if out is not None:
+            for (dW, db), (dW_out, db_out) in zip(grads, out):
+                np.copyto(dW_out, dW)
+                np.copyto(db_out, db)
+            return J, out
         return J, grads
 
     def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,

@@ -109,11 +109,22 @@ class Batches:
     def __iter__(self):
         if self.order is not None:
             order = self.order()
-            np.take(self.X, order, axis=1, out=self.X_ordered, mode="clip")
-            np.take(self.Y, order, axis=1, out=self.Y_ordered, mode="clip")
+            _take_columns(self.X, order, self.X_ordered)
+            _take_columns(self.Y, order, self.Y_ordered)
             if self.weights is not None:
                 np.take(self.weights, order, axis=1, out=self.w_ordered, mode="clip")
         return iter(self.views)
+
+
+def _take_columns(source, order, out):
+    """out[:, j] = source[:, order[j]] for an F-ordered ``out``. When ``source`` is F-ordered
+    too (rows of examples seen transposed), whole examples are copied: np.take along the
+    rows of the transposes, one contiguous run each (along axis 1 it would first copy the
+    whole array to C order)."""
+    if source.flags.f_contiguous:
+        np.take(source.T, order, axis=0, out=out.T, mode="clip")
+    else:
+        np.take(source, order, axis=1, out=out, mode="clip")
 
 
 class DropoutMasks:
@@ -152,8 +163,9 @@ class EpochRunner:
     the last step that was accepted and returns None, with :attr:`refused` saying why.
     """
 
-    def __init__(self, net, optimizer, *, l2=0.0, keep_prob=None, mean="weight"):
+    def __init__(self, net, optimizer, *, l2=0.0, keep_prob=None, mean="weight", report=None):
         self.net, self.optimizer, self.l2 = net, optimizer, l2
+        self.report = report  # (J, X_batch, w_batch) -> the batch cost to average, or None
         keep_prob = keep_prob or [1.0] * (net.L - 1)
         self.masks = DropoutMasks(net._spec.layer_dims, keep_prob, net.dtype, net._rng)
         self.limit = math.inf
@@ -183,7 +195,7 @@ class EpochRunner:
             net._backup_valid = True
             if self.limit == math.inf:
                 self.limit = EXPLOSION_FACTOR * max(J, 1.0)
-            total += J * size
+            total += (J if self.report is None else self.report(J, X_batch, w_batch)) * size
             seen += size
             if interrupt is not None and interrupt["interrupted"]:
                 break

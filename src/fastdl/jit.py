@@ -121,6 +121,11 @@ class CustomActivation:
                 if out.dtype != dtype:
                     raise TypeError(f"{self.name}.{role} does not keep {np.dtype(dtype).name}")
 
+    def __reduce__(self):
+        """Pickled as its recipe, compiled again when unpickled (the functions must be
+        picklable: defined at module level)."""
+        return (custom_activation, (self.name, self.function, self.derivative))
+
     def __call__(self, z):
         """g(z) on an array (dtype kept)."""
         return self._ufuncs[0](np.asarray(z))

@@ -49,6 +49,7 @@ class Network:
             raise ValueError(f"seed must be None or a non-negative integer; got {seed!r}")
         self._spec = NetworkSpec(dims, tuple(names), v.check_leaky_slope(leaky_slope),
                                  v.check_dtype(dtype))
+        self._requested_backend = backend
         self._engine = engine_class(backend)(self._spec)
         self.init = init
         self.seed = seed
@@ -73,6 +74,19 @@ class Network:
     def __repr__(self):
         return (f"Network(layer_dims={self.layer_dims}, activations={self.activations}, "
                 f"dtype='{self.dtype.name}', backend='{self.backend}')")
+
+    # -- pickling (what joblib and scikit-learn's clone-and-pickle rely on) --------------
+    def __getstate__(self):
+        """Everything but the engine (its compiled buffers are rebuilt) and the backup."""
+        state = self.__dict__.copy()
+        del state["_engine"], state["_backup"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._engine = engine_class(self._requested_backend)(self._spec)
+        self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
+        self._backup_valid = False
 
     def dimensions(self, m=1):
         """The shape of W[l], b[l], Z[l] and A[l] for each layer, for a batch of ``m``.
