@@ -304,7 +304,8 @@ def test_metadata_defaults_and_old_files(tmp_path, seed):
     """A new Network has empty metadata; a file saved without the key loads with {}."""
     assert _trained("float64", seed).metadata == {}
     path = _edited(tmp_path, lambda arrays, meta: meta.pop("metadata"))
-    assert "metadata" not in json.loads(str(np.load(path)[META_KEY]))
+    with np.load(path) as archive:
+        assert "metadata" not in json.loads(str(archive[META_KEY]))
     assert _load(path).metadata == {}
 
 
