@@ -80,13 +80,21 @@ class Diagnosis:
 
     @property
     def advice(self):
+        """What to try next, naming fastdl's own remedies and the keywords that apply them."""
         steps = []
         if self.high_bias:
-            steps.append("fit the training set better first: a bigger network (more layers or "
-                         "units), train longer, or try another architecture")
+            steps.append(
+                f"high bias (avoidable bias {self.train_error - self.base_error:.1%}): fit the "
+                f"training set better first: a larger network (more layers or units in "
+                f"layer_dims), more epochs (fit(epochs=...)), another optimizer "
+                f"(fit(optimizer='adam')), or let fastdl.search try architectures and "
+                f"learning rates")
         if self.high_variance:
-            steps.append("close the train/dev gap: get more training data, add regularisation, "
-                         "or try another architecture")
+            steps.append(
+                f"high variance (dev - train {self.dev_error - self.train_error:.1%}): close the "
+                f"gap: L2 regularisation (fit(l2=...)), dropout (fit(keep_prob=...)), early "
+                f"stopping on the dev set (fit(dev=(X_dev, Y_dev), patience=...)), or more "
+                f"training data")
         if not steps:
             steps.append("the model fits and generalises; check it once on the test set")
         return steps
