@@ -1,4 +1,6 @@
-"""The notes' workflow around training: splitting data and reading bias and variance."""
+"""The notes' workflow around training: splitting data and reading bias and variance.
+
+The third part of the loop, :func:`fastdl.search`, lives in ``_search``."""
 import numbers
 from dataclasses import dataclass
 
@@ -130,46 +132,3 @@ def diagnose_network(net, train, dev, *, base_error=0.0, tolerance=0.02):
     return diagnose(1 - net.accuracy(*train), 1 - net.accuracy(*dev),
                     base_error=base_error, tolerance=tolerance)
 
-
-_FIT_KEYS = ("learning_rate", "epochs")
-
-
-@dataclass
-class Trial:
-    """One setting tried: its configuration and how it did on train and dev."""
-
-    config: dict
-    train_cost: float
-    dev_cost: float
-    network: object
-
-
-def search(configs, train, dev):
-    """The Idea → Code → Experiment loop: train one network per setting, rank them on dev.
-
-    Parameters
-    ----------
-    configs : iterable of dict
-        Each holds :class:`~fastdl.Network` arguments (``layer_dims`` required) and,
-        optionally, the ``fit`` arguments ``learning_rate`` and ``epochs``.
-    train, dev : (X, Y) pairs
-
-    Returns
-    -------
-    list of Trial
-        Sorted by dev cost, best first; ``trials[0].network`` is the one to keep.
-    """
-    from .network import Network
-
-    trials = []
-    for config in configs:
-        config = dict(config)
-        fit_kwargs = {key: config[key] for key in _FIT_KEYS if key in config}
-        net_kwargs = {key: value for key, value in config.items() if key not in _FIT_KEYS}
-        net = Network(**net_kwargs)
-        history = net.fit(*train, **fit_kwargs)
-        train_cost = history.costs[-1] if history.costs else float("nan")
-        trials.append(Trial(config, train_cost, net.cost(*dev), net))
-    if not trials:
-        raise ValueError("configs is empty: give at least one setting to try")
-    return sorted(trials, key=lambda trial: (not np.isfinite(trial.dev_cost), trial.dev_cost))
