@@ -1,4 +1,5 @@
 """fastdl.search: random, grid and successive halving, ranking, determinism and errors."""
+import sys
 import warnings
 
 import numpy as np
@@ -206,3 +207,17 @@ def test_progress_lines(flower, seed, capsys, verbose, shows):
     fastdl.search(*flower, space=SPACE, n_trials=2, epochs=3, seed=seed, verbose=verbose)
     err = capsys.readouterr().err
     assert ("trial 0 (" in err and "(2/2): dev_error" in err) == shows
+
+
+def test_progress_bar_of_finished_trials(flower, seed, capsys):
+    pytest.importorskip("tqdm")  # the 'test' extra installs it; without it verbose=1 prints lines
+    fastdl.search(*flower, space=SPACE, n_trials=2, epochs=3, seed=seed, verbose=1)
+    err = capsys.readouterr().err
+    assert "search: 100%" in err and "2/2" in err and "trial" in err
+
+
+def test_progress_without_tqdm_is_a_line_per_trial(flower, seed, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import tqdm.auto now raises ImportError
+    fastdl.search(*flower, space=SPACE, n_trials=2, epochs=3, seed=seed, verbose=1)
+    err = capsys.readouterr().err
+    assert "(1/2): dev_error" in err and "(2/2): dev_error" in err and "100%" not in err

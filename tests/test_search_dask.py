@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastdl
+from cli_helpers import run
 from search_helpers import flower_split, without_seconds
 
 distributed = pytest.importorskip("distributed")  # the 'test' extra installs it
@@ -51,3 +52,17 @@ def test_search_on_a_dask_cluster_gives_exactly_the_local_results(cluster, flowe
         assert without_seconds(here) == without_seconds(there)
         for key, value in here.best_network.parameters.items():
             np.testing.assert_array_equal(there.best_network.parameters[key], value)
+
+
+def test_the_search_command_on_a_scheduler_prints_the_local_table(cluster, capsys):
+    argv = ["search", "planar", "--trials", "3", "--epochs", "10", "--verbose", "0", "--markdown"]
+    status, local, _ = run(argv, capsys)
+    assert status == 0
+    status, remote, err = run(argv + ["--scheduler", cluster.scheduler_address, "--connect-timeout", str(TIMEOUT)], capsys)
+    assert status == 0, err
+    assert f"running the trials on the Dask cluster at {cluster.scheduler_address} (2 workers)" in remote
+
+    def table(out):  # the Markdown rows without the seconds column
+        return [line.split("|")[:-3] + line.split("|")[-2:] for line in out.splitlines() if line.startswith("|")]
+
+    assert len(table(local)) == 2 + 3 and table(remote) == table(local)
