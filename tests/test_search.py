@@ -221,3 +221,17 @@ def test_progress_without_tqdm_is_a_line_per_trial(flower, seed, capsys, monkeyp
     fastdl.search(*flower, space=SPACE, n_trials=2, epochs=3, seed=seed, verbose=1)
     err = capsys.readouterr().err
     assert "(1/2): dev_error" in err and "(2/2): dev_error" in err and "100%" not in err
+
+
+def test_threads_per_trial_limits_every_blas_while_a_trial_runs():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from fastdl._trials import blas_threads
+
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    with blas_threads(1):
+        inside = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    with blas_threads(None):
+        untouched = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert inside and set(inside) == {1}
+    assert untouched == before == [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                                   if lib["user_api"] == "blas"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._backends import available_backends
 from ._space import FIT_KEYS, NETWORK_KEYS
 from .network import DivergenceWarning, Network
 
@@ -121,16 +122,17 @@ def restore(state):
 
 @functools.lru_cache(maxsize=None)
 def _controller():
+    """One threadpoolctl controller per process (making one scans the loaded libraries,
+    about 1.5 ms), made once every BLAS fastdl may call is loaded: numpy's, and scipy's,
+    which the compiled engine loads."""
     from threadpoolctl import ThreadpoolController
 
+    available_backends()
     return ThreadpoolController()
 
 
 def blas_threads(threads):
-    """A context limiting BLAS to ``threads`` (None: leave it), when threadpoolctl is installed.
-
-    Made after the network is built, so the compiled engine's BLAS is loaded and seen.
-    """
+    """A context limiting BLAS to ``threads`` (None: leave it), when threadpoolctl is installed."""
     if threads is None:
         return nullcontext()
     try:
