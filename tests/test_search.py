@@ -227,11 +227,13 @@ def test_threads_per_trial_limits_every_blas_while_a_trial_runs():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from fastdl._trials import blas_threads
 
-    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    def threads():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    before = threads()
     with blas_threads(1):
-        inside = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+        inside = threads()
     with blas_threads(None):
-        untouched = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+        untouched = threads()
     assert inside and set(inside) == {1}
-    assert untouched == before == [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
-                                   if lib["user_api"] == "blas"]
+    assert untouched == before == threads()
