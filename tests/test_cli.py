@@ -154,3 +154,15 @@ def test_info_with_a_model_prints_the_dimension_table(tmp_path, capsys):
     assert lines[3].split() == ["1", "relu", "(20,", "4)", "(20,", "1)", "(20,", "209)", "100"]
     assert lines[5].split() == ["3", "sigmoid", "(1,", "7)", "(1,", "1)", "(1,", "209)", "8"]
     assert f"parameters: {4 * 20 + 20 + 20 * 7 + 7 + 7 + 1}" in out
+
+
+def test_info_without_threadpoolctl_reads_scipys_build(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import threadpoolctl now raises ImportError
+    status, out, _ = run(["info"], capsys)
+    assert status == 0 and "scipy's build; install threadpoolctl to see the libraries loaded" in out
+
+
+def test_info_with_a_model_and_a_symbolic_m(tmp_path, capsys):
+    fastdl.Network([3, 2, 1], backend="numpy").save(tmp_path / "m.npz")
+    status, out, _ = run(["info", tmp_path / "m.npz"], capsys)
+    assert status == 0 and "A[0] = X: (3, m)" in out and "(2, 1)  (2, m)" in out

@@ -85,10 +85,10 @@ def _model(path, m):
           f"{net.dtype.name}, init {net.init!r}, seed {net.seed}")
     rows = [("layer", "activation", "W[l]", "b[l]", "Z[l], A[l]", "parameters"),
             ("0", "(input)", "-", "-", f"A[0] = X: ({dims[0]}, {m_text})", "-")]
-    for row, activation in zip(net.dimensions(1), net.activations):
+    for row, activation in zip(net.dimensions(m or 1), net.activations):  # the notes' shape table
         n = row["W"][0]
         rows.append((str(row["layer"]), str(activation), str(row["W"]), str(row["b"]),
-                     f"({n}, {m_text})", str(n * row["W"][1] + n)))
+                     str(row["Z"]) if m else f"({n}, m)", str(n * row["W"][1] + n)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
