@@ -286,3 +286,42 @@ def test_a_zip_that_is_not_an_npz(tmp_path):
     path = _corrupt(tmp_path, "other.zip", buffer.getvalue())
     with pytest.raises(ValueError, match=r"is not a valid fastdl model file"):
         _load(path)
+
+
+@pytest.mark.parametrize("metadata", [
+    {},
+    {"feature_names": ["a", "b", "c"], "classes": ["cat", "dog"], "target": "label"},
+    {"nested": {"split": {"seed": 3, "dev": 0.2}}, "unicode": "éß", "number": 1.5, "none": None},
+], ids=["empty", "names", "nested"])
+def test_metadata_round_trips(tmp_path, seed, metadata):
+    net = _trained("float64", seed)
+    net.metadata = metadata
+    net.save(tmp_path / "model.npz")
+    assert _load(tmp_path / "model.npz").metadata == metadata
+
+
+def test_metadata_defaults_and_old_files(tmp_path, seed):
+    """A new Network has empty metadata; a file saved without the key loads with {}."""
+    assert _trained("float64", seed).metadata == {}
+    path = _edited(tmp_path, lambda arrays, meta: meta.pop("metadata"))
+    with np.load(path) as archive:
+        assert "metadata" not in json.loads(str(archive[META_KEY]))
+    assert _load(path).metadata == {}
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ({"bad": object()}, r"Network\.metadata must be a JSON-serialisable dict; Object of type object"),
+    (["not", "a", "dict"], r"Network\.metadata must be a JSON-serialisable dict; got list"),
+])
+def test_unserialisable_metadata_is_refused_and_no_file_written(tmp_path, seed, metadata, message):
+    net = _trained("float64", seed)
+    net.metadata = metadata
+    with pytest.raises(TypeError, match=message):
+        net.save(tmp_path / "model.npz")
+    assert not os.listdir(tmp_path)
+
+
+def test_metadata_that_is_not_a_dict_inside(tmp_path):
+    path = _edited(tmp_path, lambda arrays, meta: meta.update(metadata=[1, 2]))
+    with pytest.raises(ValueError, match=r"not a valid fastdl model file: its metadata entry is a list, not a dict"):
+        _load(path)

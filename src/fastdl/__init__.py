@@ -13,7 +13,9 @@ from .gradcheck import gradient_check
 from .history import History
 from .jit import custom_activation
 from .network import DivergenceError, DivergenceWarning, Network
-from .workflow import diagnose, diagnose_network, recommended_split, search, train_dev_test_split
+from ._search import search
+from ._search_result import SearchResult
+from .workflow import diagnose, diagnose_network, recommended_split, train_dev_test_split
 
 __version__ = "0.1.0"
 
@@ -23,6 +25,7 @@ __all__ = [
     "DivergenceWarning",
     "History",
     "Network",
+    "SearchResult",
     "activations",
     "available_backends",
     "custom_activation",

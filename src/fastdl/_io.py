@@ -19,6 +19,8 @@ _META_KEY = "__fastdl_meta__"
 def save_network(net, path):
     """Write ``net`` to ``path`` atomically: a crash mid-write leaves any old file intact."""
     path = os.fspath(path)
+    if not isinstance(net.metadata, dict):
+        raise TypeError(f"Network.metadata must be a JSON-serialisable dict; got {type(net.metadata).__name__}")
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -29,9 +31,13 @@ def save_network(net, path):
         "dtype": net.dtype.name,
         "init": net.init,
         "seed": net.seed,
+        "metadata": net.metadata,
     }
     arrays = dict(net.parameters)
-    arrays[_META_KEY] = np.array(json.dumps(meta))
+    try:
+        arrays[_META_KEY] = np.array(json.dumps(meta))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"Network.metadata must be a JSON-serialisable dict; {error}") from None
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".fastdl-", suffix=".npz")
     try:
@@ -103,6 +109,9 @@ def load(path, *, backend="auto", custom_activations=None):
         if any(arrays[key].dtype != net.dtype for key in arrays):
             raise ValueError(f"its arrays are not all of the declared dtype {net.dtype.name}")
         net.set_parameters(arrays)
+        net.metadata = meta.get("metadata", {})
+        if not isinstance(net.metadata, dict):
+            raise ValueError(f"its metadata entry is a {type(net.metadata).__name__}, not a dict")
     except (KeyError, TypeError, ValueError) as error:
         raise _corrupt(path, error) from None
     return net

@@ -38,6 +38,12 @@ class Network:
         Makes initialisation reproducible.
     backend : {'auto', 'cython', 'numpy'}
         ``'numpy'`` is the plain reference path; ``'auto'`` picks the fastest available.
+
+    Attributes
+    ----------
+    metadata : dict
+        Free-form, JSON-serialisable notes saved with the model file (e.g. the feature and
+        class names the command line trained on); empty by default.
     """
 
     def __init__(self, layer_dims, activations=None, *, hidden="relu", output="sigmoid",
@@ -59,6 +65,7 @@ class Network:
         self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
         self._backup_valid = False
         self.history = None  # the History of the latest fit, also one that raised
+        self.metadata = {}
 
     # -- configuration ------------------------------------------------------------
     L = property(lambda self: self._spec.L, doc="The number of layers, input not counted.")

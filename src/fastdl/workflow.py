@@ -1,4 +1,6 @@
-"""The notes' workflow around training: splitting data and reading bias and variance."""
+"""The notes' workflow around training: splitting data and reading bias and variance.
+
+The third part of the loop, :func:`fastdl.search`, lives in ``_search``."""
 import numbers
 from dataclasses import dataclass
 
@@ -80,13 +82,21 @@ class Diagnosis:
 
     @property
     def advice(self):
+        """What to try next, naming fastdl's own remedies and the keywords that apply them."""
         steps = []
         if self.high_bias:
-            steps.append("fit the training set better first: a bigger network (more layers or "
-                         "units), train longer, or try another architecture")
+            steps.append(
+                f"high bias (avoidable bias {self.train_error - self.base_error:.1%}): fit the "
+                f"training set better first: a larger network (more layers or units in "
+                f"layer_dims), more epochs (fit(epochs=...)), another optimizer "
+                f"(fit(optimizer='adam')), or let fastdl.search try architectures and "
+                f"learning rates")
         if self.high_variance:
-            steps.append("close the train/dev gap: get more training data, add regularisation, "
-                         "or try another architecture")
+            steps.append(
+                f"high variance (dev - train {self.dev_error - self.train_error:.1%}): close the "
+                f"gap: L2 regularisation (fit(l2=...)), dropout (fit(keep_prob=...)), early "
+                f"stopping on the dev set (fit(dev=(X_dev, Y_dev), patience=...)), or more "
+                f"training data")
         if not steps:
             steps.append("the model fits and generalises; check it once on the test set")
         return steps
@@ -122,46 +132,3 @@ def diagnose_network(net, train, dev, *, base_error=0.0, tolerance=0.02):
     return diagnose(1 - net.accuracy(*train), 1 - net.accuracy(*dev),
                     base_error=base_error, tolerance=tolerance)
 
-
-_FIT_KEYS = ("learning_rate", "epochs")
-
-
-@dataclass
-class Trial:
-    """One setting tried: its configuration and how it did on train and dev."""
-
-    config: dict
-    train_cost: float
-    dev_cost: float
-    network: object
-
-
-def search(configs, train, dev):
-    """The Idea → Code → Experiment loop: train one network per setting, rank them on dev.
-
-    Parameters
-    ----------
-    configs : iterable of dict
-        Each holds :class:`~fastdl.Network` arguments (``layer_dims`` required) and,
-        optionally, the ``fit`` arguments ``learning_rate`` and ``epochs``.
-    train, dev : (X, Y) pairs
-
-    Returns
-    -------
-    list of Trial
-        Sorted by dev cost, best first; ``trials[0].network`` is the one to keep.
-    """
-    from .network import Network
-
-    trials = []
-    for config in configs:
-        config = dict(config)
-        fit_kwargs = {key: config[key] for key in _FIT_KEYS if key in config}
-        net_kwargs = {key: value for key, value in config.items() if key not in _FIT_KEYS}
-        net = Network(**net_kwargs)
-        history = net.fit(*train, **fit_kwargs)
-        train_cost = history.costs[-1] if history.costs else float("nan")
-        trials.append(Trial(config, train_cost, net.cost(*dev), net))
-    if not trials:
-        raise ValueError("configs is empty: give at least one setting to try")
-    return sorted(trials, key=lambda trial: (not np.isfinite(trial.dev_cost), trial.dev_cost))
