@@ -36,7 +36,7 @@ def array(name, value, *, ndim=2, finite=True):
 
 def layer(W_name, W, b_name, b, A_name, A, where=""):
     """W, b and the layer input A, checked against each other (``where``: " in layer l")."""
-    W, b, A = array(W_name, W), array(b_name, b), array(A_name, A)
+    W, b, A = array(W_name, W), array(b_name, b, ndim=None), array(A_name, A)
     if W.shape[1] != A.shape[0]:
         raise ValueError(f"{W_name} has shape {W.shape} but {A_name} has {A.shape[0]} rows{where}: "
                          f"expected {W_name} of shape ({W.shape[0]}, {A.shape[0]})")
