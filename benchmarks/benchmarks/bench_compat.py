@@ -1,6 +1,6 @@
 """fastdl.compat: the course's ``L_layer_model`` on its cat network, against the course's numpy loop.
 
-A short run (``ITERATIONS``) keeps one asv sample at a second or so on 2 cores; compare.py's
+A short run (``ITERATIONS``, 10) keeps one asv sample well under a second on 2 cores; compare.py's
 ``--suite course`` times the whole 2500-iteration run. The numpy side is the notebook's
 loop from ``benchmarks/_suite_course.py`` (which reuses compare.py's ``notes_*`` code), so
 both suites time the same two things.
@@ -17,7 +17,7 @@ if _BENCHMARKS not in sys.path:
 
 from _suite_course import FASTDL, IMPLEMENTATIONS, LAYERS_DIMS, LEARNING_RATE, M, NOTES  # noqa: E402
 
-ITERATIONS = 20
+ITERATIONS = 10
 
 
 class LLayerModel:
