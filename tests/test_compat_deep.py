@@ -318,6 +318,18 @@ def test_nan_in_X_is_refused_with_its_position(rng):
         deep.L_model_forward(X, deep.initialize_parameters_deep([4, 1]))
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: deep.L_model_forward(np.ones(4), deep.initialize_parameters_deep([4, 1])),
+     r"^X must be a 2-D array; got 1-D shape \(4,\) \(one example: X\.reshape\(-1, 1\)\)$"),
+    (lambda: deep.compute_cost(np.full(4, 0.5), np.ones((1, 4))),
+     r"^AL must be a 2-D array; got 1-D shape \(4,\) \(for one row use AL\.reshape\(1, -1\)\)$"),
+], ids=["X", "AL"])
+def test_a_1d_array_gets_the_reshape_that_fits_it(call, message):
+    """Catches a hint that would turn one example into a row of features, or labels into a column."""
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
 def test_missing_parameter_keys_are_named():
     with pytest.raises(ValueError, match=r"missing \['b2'\], unexpected \['c2'\]"):
         deep.L_model_forward(np.ones((4, 1)), {"W1": np.ones((2, 4)), "b1": np.zeros((2, 1)),

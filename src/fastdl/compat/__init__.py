@@ -4,14 +4,9 @@ Code written against the course's helper files runs unchanged once its import li
 changed; the training functions (``two_layer_model``, ``L_layer_model``, ``nn_model``,
 ``optimize``, ``model``) then run their iterations in fastdl's compiled engine::
 
-    from dnn_app_utils_v3 import *                  # before
-    from fastdl.compat.deep import *                # after
-
-    import dnn_app_utils_v3 as dnn_app_utils        # before
-    from fastdl.compat import deep as dnn_app_utils # after
-
-    from fastdl.compat import shallow               # the planar (tanh) notebook's helpers
-    from fastdl.compat import logistic              # the logistic-regression notebook's
+    from fastdl.compat import deep as dnn_app_utils  # in place of the deep notebooks' helper module
+    from fastdl.compat.shallow import *              # the planar (tanh) notebook's functions
+    from fastdl.compat.logistic import *             # the logistic-regression notebook's
 
 - :mod:`fastdl.compat.deep`: L-layer ReLU networks with a sigmoid output.
 - :mod:`fastdl.compat.shallow`: one tanh hidden layer, and ``load_planar_dataset``.

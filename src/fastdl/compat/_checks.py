@@ -4,9 +4,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
-
-__all__ = ["check_choice", "check_positive"]
+from .._validation import check_choice, check_positive  # noqa: F401 (used as _checks.*)
 
 
 def array(name, value, *, ndim=2, finite=True):
@@ -21,7 +19,11 @@ def array(name, value, *, ndim=2, finite=True):
         raise TypeError(f"{name} must hold real numbers; got {type(value).__name__} "
                         f"of dtype {values.dtype}")
     if ndim is not None and values.ndim != ndim:
-        hint = f" (for one row use {name}.reshape(1, -1))" if values.ndim == 1 and ndim == 2 else ""
+        hint = ""
+        if values.ndim == 1 and ndim == 2:  # inputs hold examples in columns, labels in a row
+            column = name.startswith("X") or name in ("A", "A_prev")
+            hint = (f" (one example: {name}.reshape(-1, 1))" if column
+                    else f" (for one row use {name}.reshape(1, -1))")
         raise ValueError(f"{name} must be a {ndim}-D array; got {values.ndim}-D shape "
                          f"{values.shape}{hint}")
     if values.dtype.kind != "f":
