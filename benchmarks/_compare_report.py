@@ -230,12 +230,12 @@ def markdown_report(report):
 BEGIN, END = "<!-- compare.py: begin -->", "<!-- compare.py: end -->"
 
 
-def update_readme(path, markdown):
-    """Put ``markdown`` between the BEGIN and END markers of ``path``, keeping the rest."""
+def update_readme(path, markdown, begin=BEGIN, end=END):
+    """Put ``markdown`` between the ``begin`` and ``end`` markers of ``path``, keeping the rest."""
     with open(path) as f:
         text = f.read()
-    start, stop = text.find(BEGIN), text.find(END)
+    start, stop = text.find(begin), text.find(end)
     if start < 0 or stop < start:
-        raise SystemExit(f"{path} has no {BEGIN} ... {END} section to write the table into")
+        raise SystemExit(f"{path} has no {begin} ... {end} section to write the table into")
     with open(path, "w") as f:
-        f.write(text[:start + len(BEGIN)] + "\n" + markdown + text[stop:])
+        f.write(text[:start + len(begin)] + "\n" + markdown + text[stop:])

@@ -13,7 +13,7 @@ import pytest
 
 from benchmark_modules import BENCHMARKS, import_benchmarks
 
-MODULES = ["bench_activations", "bench_propagation", "bench_training", "bench_sklearn"]
+MODULES = ["bench_activations", "bench_propagation", "bench_training", "bench_sklearn", "bench_compat"]
 PREFIXES = ("time_", "track_", "peakmem_", "mem_")
 # The cheapest value of an axis, where the first one is not.
 SMALL = {"network": "planar"}
@@ -29,7 +29,8 @@ def _classes():
 
 
 def _small_combinations(cls):
-    """Every backend and optimizer, and the first (or cheapest) value of every other axis."""
+    """Every backend, optimizer and implementation, and the first (or cheapest) value of
+    every other axis."""
     axes = []
     for name, values in zip(cls.param_names, cls.params):
         if name in EVERY:
@@ -73,6 +74,25 @@ def test_compare_quick_writes_json_markdown_and_readme(tmp_path):
     text = readme.read_text()
     assert text.startswith("# Title\n<!-- compare.py: begin -->\n") and text.endswith("rest\n")
     assert "old table" not in text and out_md.read_text() in text
+
+
+def test_compare_course_suite_writes_its_own_readme_section(tmp_path):
+    """Catches the course suite writing into (or wiping) the iteration suite's section."""
+    out_json, readme = tmp_path / "c.json", tmp_path / "README.md"
+    readme.write_text("# T\n<!-- compare.py: begin -->\nA\n<!-- compare.py: end -->\n"
+                      "<!-- compare.py course: begin -->\nold\n<!-- compare.py course: end -->\nrest\n")
+    command = [sys.executable, str(BENCHMARKS / "compare.py"), "--suite", "course", "--quick",
+               "--json", str(out_json), "--readme", str(readme)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out_json.read_text())
+    assert sorted(report["results"]) == ["fastdl.compat.deep.L_layer_model", "numpy notes L_layer_model"]
+    assert report["agreement"]["costs"] <= 1e-6 and report["settings"]["layer_dims"] == [12288, 20, 7, 5, 1]
+    text = readme.read_text()
+    assert text.startswith("# T\n<!-- compare.py: begin -->\nA\n<!-- compare.py: end -->\n"
+                           "<!-- compare.py course: begin -->\n<!-- Written by benchmarks/compare.py --suite course")
+    assert "| numpy notes L_layer_model |" in text and "old" not in text
+    assert text.endswith("<!-- compare.py course: end -->\nrest\n")
 
 
 @pytest.mark.parametrize("peer, module", [("scikit-learn", "sklearn"), ("PyTorch", "torch"),

@@ -58,6 +58,19 @@ def make_data(n_x, m, dtype="float64", seed=SEED):
     return X, Y
 
 
+@functools.lru_cache(maxsize=None)
+def make_images(n_x, m, seed=SEED):
+    """``(X, Y)`` of the course's cat images' shape and scale: X ``(n_x, m)`` uniform in
+    [0, 1] (the course divides pixels by 255), Y ``(1, m)`` labels 0 and 1 from a random
+    hyperplane through the middle of the cube, so there is something to learn. float64,
+    read-only, cached like :func:`make_data`."""
+    rng = np.random.default_rng([seed, n_x, m, 255])
+    X = rng.uniform(0.0, 1.0, (n_x, m))
+    Y = (rng.standard_normal((1, n_x)) @ (X - 0.5) > 0).astype(np.float64)
+    X.flags.writeable = Y.flags.writeable = False
+    return X, Y
+
+
 def network_data(name, dtype):
     """``(layer_dims, X, Y)`` for one of :data:`NETWORKS`."""
     layer_dims, m = NETWORKS[name]
