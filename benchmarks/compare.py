@@ -305,15 +305,18 @@ def parse_args(argv):
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME",
                         help=f"leave out these peers (of {list(PEERS)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
-    parser.add_argument("--suite", choices=["iteration", "course"], default="iteration",
+    parser.add_argument("--suite", choices=["iteration", "course", "sklearn"], default="iteration",
                         help="'iteration' (default): one training iteration, as above; 'course': "
                              "the course's whole L_layer_model run, fastdl.compat against the "
                              "numpy notes code (benchmarks/_suite_course.py; it takes --quick, "
                              "--repeat, --json, --markdown and --readme, whose section there is "
-                             "'<!-- compare.py course: begin/end -->')")
+                             "'<!-- compare.py course: begin/end -->'); 'sklearn': "
+                             "fastdl.sklearn against scikit-learn's MLP, whole fits "
+                             "(benchmarks/_suite_sklearn.py; the same options, section "
+                             "'<!-- compare.py sklearn: begin/end -->')")
     args = parser.parse_args(argv)
-    if args.suite == "course":
-        return args  # the suite has its own defaults
+    if args.suite in ("course", "sklearn"):
+        return args  # the suites have their own defaults
     if args.shapes is None:
         args.shapes = [parse_shape(n) for n in (QUICK_NETWORKS if args.quick else NETWORKS)]
     if args.repeat is None:
@@ -335,6 +338,10 @@ def main(argv=None):
         from _suite_course import main as course_main
 
         return course_main(args, argv)
+    if args.suite == "sklearn":
+        from _suite_sklearn import main as sklearn_main
+
+        return sklearn_main(args, argv)
     load_at_start = load_average()
     backends = sorted(available_backends(), key=["cython", "numpy"].index)
     for missing in sorted({"cython", "numpy"} - set(backends)):

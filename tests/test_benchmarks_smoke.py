@@ -95,6 +95,29 @@ def test_compare_course_suite_writes_its_own_readme_section(tmp_path):
     assert text.endswith("<!-- compare.py course: end -->\nrest\n")
 
 
+def test_compare_sklearn_suite_writes_its_own_readme_section(tmp_path):
+    """The scikit-learn suite runs every data set and solver, both libraries reach the
+    same test score, and its table lands in its own section."""
+    pytest.importorskip("sklearn")
+    out_json, readme = tmp_path / "s.json", tmp_path / "README.md"
+    readme.write_text("# T\n<!-- compare.py: begin -->\nA\n<!-- compare.py: end -->\n"
+                      "<!-- compare.py sklearn: begin -->\nold\n<!-- compare.py sklearn: end -->\nrest\n")
+    command = [sys.executable, str(BENCHMARKS / "compare.py"), "--suite", "sklearn", "--quick",
+               "--json", str(out_json), "--readme", str(readme)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out_json.read_text())
+    assert [(r["data"], r["solver"]) for r in report["results"]][:3] == [
+        ("breast_cancer", "adam"), ("breast_cancer", "sgd"), ("breast_cancer", "lbfgs")]
+    assert len(report["results"]) == 9
+    for result in report["results"]:
+        scores = result["test_score"]
+        assert scores["fastdl"] == pytest.approx(scores["scikit-learn"], abs=0.02), result["data"]
+    text = readme.read_text()
+    assert "<!-- Written by benchmarks/compare.py --suite sklearn" in text and "old" not in text
+    assert text.startswith("# T\n<!-- compare.py: begin -->\nA\n") and text.endswith("rest\n")
+
+
 @pytest.mark.parametrize("peer, module", [("scikit-learn", "sklearn"), ("PyTorch", "torch"),
                                           ("JAX", "jax"), ("GEMM floor", "scipy")])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -9,7 +9,7 @@ the L = 1 network), as one :meth:`fastdl.Network.fit` call.
 import numpy as np
 
 from .. import activations as _g
-from .._losses import cross_entropy_cost
+from .._losses import data_cost
 from . import _checks, _engine
 from ._h5 import load_cat_dataset
 
@@ -59,7 +59,7 @@ def propagate(w, b, X, Y):
     m = X.shape[1]
     dZ = A - Y
     grads = {"dw": 1 / m * np.dot(X, dZ.T), "db": np.float64(1 / m * np.sum(dZ))}
-    return grads, np.float64(cross_entropy_cost(Z, A, Y))
+    return grads, np.float64(data_cost("cross_entropy", Z, A, Y))
 
 
 def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
