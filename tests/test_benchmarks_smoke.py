@@ -18,7 +18,7 @@ PREFIXES = ("time_", "track_", "peakmem_", "mem_")
 # The cheapest value of an axis, where the first one is not.
 SMALL = {"network": "planar"}
 # Axes whose every value runs.
-EVERY = ("backend", "optimizer", "impl")
+EVERY = ("backend", "optimizer", "impl", "keep_prob")
 
 
 def _classes():

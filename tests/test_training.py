@@ -198,9 +198,13 @@ def test_fit_draws_inverted_dropout_masks_and_trains_on_them(backend, dtype, rng
     drawn = []
     step = net._engine.step
 
-    def recording_step(params, X_batch, Y_batch, optimizer, backup=None, **kwargs):
-        drawn.append([mask.copy() for mask in kwargs["masks"]])
-        return step(params, X_batch, Y_batch, optimizer, backup, **kwargs)
+    def recording_step(params, X_batch, Y_batch, optimizer, backup, l2, masks, *rest):
+        J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, *rest)
+        if masks is not None:  # drawn by the trainer
+            drawn.append([mask.copy() for mask in masks])
+        else:  # drawn inside the compiled call
+            drawn.append(net._engine.drawn_masks(X_batch.shape[1]))
+        return J
 
     net._engine.step = recording_step
     net.fit(X, Y, learning_rate=0.1, epochs=3, keep_prob=keep)
@@ -215,6 +219,22 @@ def test_fit_draws_inverted_dropout_masks_and_trains_on_them(backend, dtype, rng
         replay._engine.step(replay._params, *replay._check_XY(X, Y), GradientDescent(0.1),
                             masks=masks)
     _assert_same_params(net, replay)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_dropout_draws_the_masks_numpy_draws(dtype, rng):
+    """The compiled engine draws dropout's masks inside its call from the network's bit
+    generator; they are the very masks the numpy path draws with rng.random, so a dropout
+    fit gives the same parameters on both backends (mini-batches and shuffling included)."""
+    if "cython" not in BACKENDS:
+        pytest.skip("the compiled engine is not built")
+    X, Y = _data(rng, m=90)
+    nets = [fastdl.Network([3, 16, 8, 1], seed=9, dtype=dtype, backend=b) for b in ("cython", "numpy")]
+    for net in nets:
+        net.fit(X, Y, learning_rate=0.1, epochs=4, batch_size=32, keep_prob=[0.7, 0.85],
+                optimizer="momentum")
+    _assert_same_params(*nets, rtol=1e-4 if dtype == "float32" else 1e-10)
+    assert nets[0]._rng.bit_generator.state == nets[1]._rng.bit_generator.state
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -52,6 +52,25 @@ class Epoch:
         self.net.fit(self.X, self.Y, **self.options)
 
 
+class DropoutEpoch:
+    """One epoch of ``fit`` with and without inverted dropout ([2, 16, 8, 1], planar, batches
+    of 32): the compiled engine draws the masks inside its call, so dropout should cost
+    little (issue 11's target: at most 1.3x the epoch without)."""
+
+    params = [BACKENDS, [1.0, 0.8]]
+    param_names = ["backend", "keep_prob"]
+    timer = TIMER
+
+    def setup(self, backend, keep_prob):
+        self.X, self.Y = datasets.make_planar(m=400)
+        self.net = make_network([2, 16, 8, 1], "float64", backend)
+        self.options = dict(learning_rate=0.05, epochs=1, batch_size=32, keep_prob=keep_prob)
+        self.net.fit(self.X, self.Y, **self.options)
+
+    def time_epoch(self, backend, keep_prob):
+        self.net.fit(self.X, self.Y, **self.options)
+
+
 class Predict(EngineCall):
     """0/1 labels through the public ``Network.predict`` (validation, forward, threshold)."""
 

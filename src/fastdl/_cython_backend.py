@@ -23,6 +23,8 @@ except ImportError as error:  # pragma: no cover - depends on the build
 
 _CODES = _kernels.ACTIVATION_CODES
 _OPTIMIZERS = _kernels.OPTIMIZER_CODES
+_STEP, _GD, _MOMENTUM, _ADAM = (_kernels.STEP, _OPTIMIZERS["gd"], _OPTIMIZERS["momentum"],
+                                _OPTIMIZERS["adam"])
 _MAX_BATCH = 2**31 - 1  # scipy's cython_blas takes C ints for sizes and leading dimensions
 
 
@@ -37,6 +39,7 @@ class CythonEngine:
     """
 
     name = "cython"
+    draws_dropout = True  # step(dropout=keep, rng=generator) draws the masks in the call
     # Examples per block of the backward pass; tests set a small one to cover blocking.
     backward_block = _kernels.BACKWARD_BLOCK
 
@@ -111,34 +114,42 @@ class CythonEngine:
             np.copyto(db_out, db)
         return J, out
 
-    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,
-             weights=None):
+    def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
+             weights=None, dropout=None, rng=None):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
         which holds the parameters of the last iteration that passed, is left alone).
+        ``dropout`` (keep probabilities per hidden layer) with ``rng`` draws the masks in
+        the compiled call, the very numbers ``rng.random`` would give (see
+        :meth:`drawn_masks`); ``masks`` passes masks drawn by the caller instead.
+        Arguments go to the compiled call by position: this runs once per batch.
         """
         m, kind = X.shape[1], type(optimizer)
         if kind is GradientDescent:
-            return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
-                             masks, limit, backup, weights=weights)
+            return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
+                             backup, None, _GD, None, 0.0, 0.0, 0.0, 1.0, 1.0, False, weights,
+                             dropout, rng)
         if kind is Momentum:
-            return self._run(m, params, X, Y, _kernels.STEP, optimizer.learning_rate, l2,
-                             masks, limit, backup, opt=_OPTIMIZERS["momentum"],
-                             state=optimizer.velocities, beta1=optimizer.beta,
-                             nesterov=optimizer.nesterov, weights=weights)
+            return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
+                             backup, None, _MOMENTUM, optimizer.velocities, optimizer.beta, 0.0,
+                             0.0, 1.0, 1.0, optimizer.nesterov, weights, dropout, rng)
         if kind is Adam:
             rate, c1, c2 = optimizer.step_arguments(optimizer.t + 1)
-            J = self._run(m, params, X, Y, _kernels.STEP, rate, l2, masks, limit, backup,
-                          opt=_OPTIMIZERS["adam"], state=self._adam_state(optimizer),
-                          beta1=optimizer.beta1, beta2=optimizer.beta2, eps=optimizer.epsilon,
-                          c1=c1, c2=c2, weights=weights)
+            J = self._run(m, params, X, Y, _STEP, rate, l2, masks, limit, backup, None, _ADAM,
+                          self._adam_state(optimizer), optimizer.beta1, optimizer.beta2,
+                          optimizer.epsilon, c1, c2, False, weights, dropout, rng)
             if accepted(J, limit):  # the kernel updated: count the step
                 optimizer.t += 1
             return J
-        # Any other rule: compiled gradients, then the rule's own update.
-        J = self._run(m, params, X, Y, _kernels.GRADIENTS, l2=l2, masks=masks, weights=weights)
+        # Any other rule: compiled gradients (masks drawn the same way), then its update.
+        J = self._run(m, params, X, Y, _kernels.GRADIENTS, 0.0, l2, masks, np.inf, None, None,
+                      _GD, None, 0.0, 0.0, 0.0, 1.0, 1.0, False, weights, dropout, rng)
         return guarded_apply(optimizer, params, self._workspace.grads, J, limit, backup)
+
+    def drawn_masks(self, m):
+        """The dropout masks the last call drew, for its batch of ``m`` (copies)."""
+        return self._workspace.drawn_masks(m)
 
     @staticmethod
     def _adam_state(optimizer):

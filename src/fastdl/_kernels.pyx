@@ -23,6 +23,8 @@ from libc.math cimport INFINITY, NAN
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free
 from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from numpy.random cimport bitgen_t
 
 cimport numpy as cnp
 import numpy as np
@@ -282,6 +284,8 @@ cdef struct Layer:
     void* db          # (n,): always; the update reads it after the cost check
     double* dbsum     # (n,): db's running sums over the blocks of the backward pass
     void* mask        # this call's dropout mask (n, m), or NULL
+    void* drawn       # (n, cap): the masks this layer draws itself (keep < 1), or NULL
+    double keep       # the keep probability of the masks drawn here (1: no dropout)
     void* Am          # (n, cap): A * mask, what the next layer reads under dropout
     void* g           # custom activations: T (*)(T) for g and g'(z)
     void* gprime
@@ -307,6 +311,8 @@ cdef struct Call:
     int block         # the backward pass's column block (examples per block)
     void* dA          # (max hidden n, block): dA[l] of one block, for each hidden layer in turn
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
+    bitgen_t* gen     # numpy's bit generator for the dropout masks drawn here, or NULL
+    double J          # the result of the call
     fdl_fault fault   # the first failure of a custom activation, if any
     int fault_layer   # ... and in which layer (0-based)
 
@@ -344,6 +350,8 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
     cdef double J, reg = 0
     for l in range(L):
         lay = &layers[l]
+        if c.gen != NULL and l < L - 1 and lay.keep < 1:
+            _draw_mask[floating](c.gen, <floating*>lay.mask, <size_t>lay.n * m, lay.keep)
         P = <floating*>_input_of(layers, l, c, &ld, &trans)
         _gemm[floating](False, trans, lay.n, m, lay.n_prev, 1, <floating*>lay.W, lay.n_prev,
                         P, ld, 0, <floating*>lay.H, m)
@@ -384,6 +392,21 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             memcpy(lay.b_save, lay.b, <size_t>lay.n * sizeof(floating))
     _backward_pass[floating](slope, layers, L, c)
     return J
+
+
+cdef void _draw_mask(bitgen_t* gen, floating* mask, size_t count, double keep) noexcept nogil:
+    """Inverted dropout's D/keep for ``count`` units, drawn in C order exactly as the
+    numpy path draws them: ``rng.random(dtype)`` (next_double; for float32 numpy's
+    next_float, the top 24 bits of next_uint32), then (u < keep) · (1/keep) in the dtype.
+    So a fit gives the same bits whichever side draws."""
+    cdef size_t k
+    cdef floating u, p = <floating>keep, scale = <floating>(1.0 / keep)
+    for k in range(count):
+        if floating is double:
+            u = gen.next_double(gen.state)
+        else:
+            u = (gen.next_uint32(gen.state) >> 8) * (<float>1.0 / <float>16777216.0)
+        mask[k] = scale if u < p else 0
 
 
 cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept nogil:

@@ -133,7 +133,7 @@ class NumpyEngine:
             return J, out
         return J, grads
 
-    def step(self, params, X, Y, optimizer, backup=None, *, l2=0.0, masks=None, limit=np.inf,
+    def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
              weights=None):
         """One training iteration; returns J before the update.
 

@@ -168,6 +168,9 @@ class EpochRunner:
         self.report = report  # (J, X_batch, w_batch) -> the batch cost to average, or None
         keep_prob = keep_prob or [1.0] * (net.L - 1)
         self.masks = DropoutMasks(net._spec.layer_dims, keep_prob, net.dtype, net._rng)
+        # The compiled engine draws the same masks inside its call (no numpy calls per batch).
+        self.compiled_dropout = (self.masks.active and getattr(net._engine, "draws_dropout", False))
+        self.dropout = {"dropout": keep_prob, "rng": net._rng} if self.compiled_dropout else {}
         self.limit = math.inf
         self.refused = None  # (J, the batch's X when no step had been accepted yet)
         self.by_count = mean == "count"
@@ -175,8 +178,12 @@ class EpochRunner:
     def epoch(self, batches, interrupt=None):
         """Train on every batch once; the mean batch cost (weighted by each batch's total
         example weight, or with ``mean="count"`` by its number of examples), or None on
-        divergence. A batch whose weights are all 0 is skipped."""
-        net = self.net
+        divergence. A batch whose weights are all 0 is skipped. (The loop runs once per
+        batch: its arguments go by position.)"""
+        net, step, optimizer, params, backup = self.net, self.net._engine.step, self.optimizer, \
+            self.net._params, self.net._backup
+        l2, draw = self.l2, None if self.compiled_dropout else self.masks.draw
+        keep, rng = self.dropout.get("dropout"), self.dropout.get("rng")
         total = seen = 0.0
         for X_batch, Y_batch, w_batch in batches:
             size = X_batch.shape[1]
@@ -185,10 +192,14 @@ class EpochRunner:
                 if weight == 0:
                     continue
                 size = size if self.by_count else weight
-            J = net._engine.step(net._params, X_batch, Y_batch, self.optimizer, net._backup,
-                                 l2=self.l2, masks=self.masks.draw(X_batch.shape[1]),
-                                 limit=self.limit, weights=w_batch)
-            if not accepted(J, self.limit):  # the engine updated nothing, nor the backup
+            masks = None if draw is None else draw(X_batch.shape[1])
+            if keep is None:
+                J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
+                         w_batch)
+            else:
+                J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
+                         w_batch, keep, rng)
+            if not (J <= self.limit and J - J == 0):  # = accepted(): nothing was updated
                 self.refused = (J, X_batch if self.limit == math.inf else None)
                 net._restore_backup()
                 return None

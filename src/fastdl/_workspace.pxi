@@ -136,6 +136,9 @@ cdef class Workspace:
     cdef list _db         # db[l] arrays, (n[l], 1)
     cdef list _bound_state  # per layer, the optimizer state arrays the table points into
     cdef bint _training, _masked
+    cdef list _drawn      # per hidden layer, the buffer of the masks it draws (or None)
+    cdef object _bound_keep, _rng, _lock  # the last dropout call's keep list and generator
+    cdef bitgen_t* _gen
     cdef readonly list grads
 
     def __cinit__(self, layer_dims, codes, double slope, dtype, int capacity, functions=None,
@@ -153,11 +156,12 @@ cdef class Workspace:
         self.capacity, self.slope, self.dtype = capacity, slope, np.dtype(dtype)
         self.is_double = self.dtype == np.float64
         self._keep, self._bound, self._bound_backup = [], [None] * 2 * self.L, [None] * 2 * self.L
-        self.grads, self._db = None, []
+        self.grads, self._db, self._drawn = None, [], [None] * self.L
         sums = <double*>cnp.PyArray_DATA(self._array((sum(layer_dims[1:]),), np.float64))
         for l in range(self.L):
             lay = &self.layers[l]
             lay.n, lay.n_prev, lay.act = layer_dims[l + 1], layer_dims[l], codes[l]
+            lay.keep = 1.0
             lay.H = self._buffer((lay.n, capacity))
             lay.db = self._buffer((lay.n, 1))
             lay.dbsum = sums
@@ -253,34 +257,64 @@ cdef class Workspace:
             bound[l] = tuple(arrays)
         return 0
 
-    cdef list _bind_masks(self, masks):
-        """Point each hidden layer at its dropout mask (or NULL); returns what to keep alive."""
+    cdef list _bind_masks(self, masks, keep):
+        """Point each hidden layer at its dropout mask: a given one (``masks``), one it
+        draws itself (``keep``, a keep probability per hidden layer), or none (NULL).
+        Returns what to keep alive. The buffers a layer needs come all at once."""
         cdef int l
         kept = []
-        self._masked = masks is not None
+        self._masked = masks is not None or keep is not None
         for l in range(self.L - 1):
+            lay = &self.layers[l]
             mask = masks[l] if masks is not None and l < len(masks) else None
-            self.layers[l].mask = NULL
+            p = keep[l] if keep is not None else 1.0
+            lay.mask, lay.keep = NULL, 1.0
+            if mask is None and p >= 1:
+                continue
+            if lay.Am == NULL or (mask is None and lay.drawn == NULL):
+                Am = self._array((lay.n, self.capacity), self.dtype) if lay.Am == NULL else None
+                drawn = (self._array((lay.n, self.capacity), self.dtype)
+                         if mask is None and lay.drawn == NULL else None)
+                if Am is not None:
+                    lay.Am = cnp.PyArray_DATA(Am)
+                if drawn is not None:
+                    lay.drawn = cnp.PyArray_DATA(drawn)
+                    self._drawn[l] = drawn
             if mask is None:
+                lay.mask, lay.keep = lay.drawn, p
                 continue
             mask = np.ascontiguousarray(mask, dtype=self.dtype)
             kept.append(mask)
-            if self.layers[l].Am == NULL:
-                self.layers[l].Am = self._buffer((self.layers[l].n, self.capacity))
-            self.layers[l].mask = cnp.PyArray_DATA(mask)
+            lay.mask = cnp.PyArray_DATA(mask)
         return kept
+
+    def drawn_masks(self, int m):
+        """Copies of the masks the hidden layers drew in the last call, for a batch of m
+        (None where a layer drew none): what the tests inspect."""
+        out = []
+        for l in range(self.L - 1):
+            lay = &self.layers[l]
+            drawn = self._drawn[l]
+            if lay.keep >= 1 or drawn is None:
+                out.append(None)
+            else:  # the first n·m entries, (n, m) row-major, as the iteration used them
+                out.append(drawn.reshape(-1)[:lay.n * m].reshape(lay.n, m).copy())
+        return out
 
     def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
             double limit=INFINITY, backup=None, out=None, int opt=OPT_GD, state=None,
             double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0,
-            bint nesterov=False, weights=None):
+            bint nesterov=False, weights=None, dropout=None, rng=None):
         """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
         gradients in :attr:`grads` (MODE_GRADIENTS), or J and one update with learning
         rate ``lr`` (MODE_STEP) by the rule ``opt`` (OPT_*; momentum and Adam update
         ``state`` too, see :meth:`_bind_state`; momentum's beta is ``beta1``, and c1, c2
         are Adam's bias corrections for this step). ``weights``, a C-contiguous array of m
         per-example weights of the network's dtype with a positive sum, weighs the cost
-        and gradients. Returns J (0.0 when predicting)."""
+        and gradients. ``dropout`` (a keep probability per hidden layer) with ``rng`` (a
+        numpy Generator) draws inverted-dropout masks inside the call, under the bit
+        generator's lock, exactly as ``rng.random`` would (instead of ``masks``).
+        Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef int block
@@ -296,6 +330,7 @@ cdef class Workspace:
         c.backup, c.nesterov, c.norm = False, nesterov, c.m
         c.ys0 = c.ys1 = 0
         c.fault.status, c.fault_layer = 0, -1
+        c.gen = NULL
         block = _block_for(&self.rule, c.m)
         if opt not in (OPT_GD, OPT_MOMENTUM, OPT_ADAM):
             raise ValueError(f"unknown optimizer code {opt}")
@@ -321,13 +356,31 @@ cdef class Workspace:
                 self._bind(backup, self._bound_backup, True)
                 c.backup = True
         c.block, c.dA = block, self._dA
-        kept = self._bind_masks(masks) if (masks is not None or self._masked) else None
-        if self.is_double:
-            with nogil:
-                J = _iterate[double](self.slope, self.layers, self.L, &c)
+        if dropout is not None and (mode == MODE_FORWARD or rng is None or masks is not None):
+            raise ValueError("dropout needs a training call, an rng, and no masks")
+        if masks is None and dropout is not None and dropout is self._bound_keep:
+            kept = None  # the same layers draw as in the last call: the table is set
+        elif masks is not None or dropout is not None or self._masked:
+            kept = self._bind_masks(masks, dropout)
+            self._bound_keep = dropout if masks is None else None
+        if dropout is None:
+            self._call(&c)
         else:
-            with nogil:
-                J = _iterate[float](<float>self.slope, self.layers, self.L, &c)
+            if rng is not self._rng:  # bound by identity, like the parameters
+                bits = rng.bit_generator
+                self._gen = <bitgen_t*>PyCapsule_GetPointer(bits.capsule, "BitGenerator")
+                self._rng, self._lock = rng, bits.lock
+            c.gen = self._gen
+            with self._lock:
+                self._call(&c)
         if c.fault.status:
             raise ActivationFault(c.fault_layer, c.fault.status, c.fault.z)
-        return J
+        return c.J
+
+    cdef void _call(self, Call* c):
+        if self.is_double:
+            with nogil:
+                c.J = _iterate[double](self.slope, self.layers, self.L, c)
+        else:
+            with nogil:
+                c.J = _iterate[float](<float>self.slope, self.layers, self.L, c)
