@@ -53,7 +53,7 @@ extensions = [
         "fastdl._kernels",
         ["src/fastdl/_kernels.pyx"],
         depends=["src/fastdl/_fastmath.h", "src/fastdl/_workspace.pxi",
-                 "src/fastdl/_kernel_wrappers.pxi"],
+                 "src/fastdl/_kernel_wrappers.pxi", "src/fastdl/_dual.pxi"],
         include_dirs=[np.get_include(), "src/fastdl"],
         define_macros=macros,
         libraries=libraries,

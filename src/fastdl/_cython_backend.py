@@ -114,8 +114,12 @@ class CythonEngine:
             np.copyto(db_out, db)
         return J, out
 
+    def dual_start(self, params, X, capacity, momentum):
+        """The dual state of a fit on ``X`` (see fastdl._dual): P₀ and G by BLAS."""
+        return _kernels.DualTable(params[0][0], X, capacity, momentum)
+
     def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
-             weights=None, dropout=None, rng=None):
+             weights=None, dropout=None, rng=None, dual=None):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
@@ -123,22 +127,23 @@ class CythonEngine:
         ``dropout`` (keep probabilities per hidden layer) with ``rng`` draws the masks in
         the compiled call, the very numbers ``rng.random`` would give (see
         :meth:`drawn_masks`); ``masks`` passes masks drawn by the caller instead.
-        Arguments go to the compiled call by position: this runs once per batch.
+        With ``dual``, X is the batch's example indices and the first layer trains in dual
+        form. Arguments go to the compiled call by position: this runs once per batch.
         """
-        m, kind = X.shape[1], type(optimizer)
+        m, kind = X.shape[1] if dual is None else X.shape[0], type(optimizer)
         if kind is GradientDescent:
             return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
                              backup, None, _GD, None, 0.0, 0.0, 0.0, 1.0, 1.0, False, weights,
-                             dropout, rng)
+                             dropout, rng, dual)
         if kind is Momentum:
             return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
                              backup, None, _MOMENTUM, optimizer.velocities, optimizer.beta, 0.0,
-                             0.0, 1.0, 1.0, optimizer.nesterov, weights, dropout, rng)
+                             0.0, 1.0, 1.0, optimizer.nesterov, weights, dropout, rng, dual)
         if kind is Adam:
             rate, c1, c2 = optimizer.step_arguments(optimizer.t + 1)
             J = self._run(m, params, X, Y, _STEP, rate, l2, masks, limit, backup, None, _ADAM,
                           self._adam_state(optimizer), optimizer.beta1, optimizer.beta2,
-                          optimizer.epsilon, c1, c2, False, weights, dropout, rng)
+                          optimizer.epsilon, c1, c2, False, weights, dropout, rng, dual)
             if accepted(J, limit):  # the kernel updated: count the step
                 optimizer.t += 1
             return J

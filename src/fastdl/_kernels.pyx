@@ -22,7 +22,7 @@ No kernel validates its input: the Python layer has done that once.
 from libc.math cimport INFINITY, NAN
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free
-from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv
+from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv, ssyrk, dsyrk
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from numpy.random cimport bitgen_t
 
@@ -295,6 +295,27 @@ cdef struct Layer:
     void* sb
 
 
+cdef struct Dual:
+    # The first layer in dual form (see _dual.pxi): W[1] = s·W[1]₀ + U Xᵀ over the M
+    # training examples, with P₀ = W[1]₀ X, G = Xᵀ X and Q = U G kept, so that a batch's
+    # Z[1] = s·P₀[:, B] + Q[:, B] + b[1] costs n[1]·|B| and its update n[1]·|B|·M.
+    int M
+    const Py_ssize_t* idx   # the batch's example indices (m of them)
+    void* P0          # (n1, M)
+    void* Q           # (n1, M): U G
+    void* U           # (n1, M)
+    void* G           # (M, M)
+    void* rows        # (cap, M): the batch's rows of G, gathered
+    void* E           # (n1, M): the batch's dZ[1] G[B, :] / Σw (momentum)
+    void* R           # (n1, M): momentum's velocity, in the same form (v = a·W₀ + R Xᵀ)
+    void* RG          # (n1, M): R G
+    double* s         # [s, a]: W₀'s coefficient in W[1] and in the velocity
+    double w0sq       # ‖W[1]₀‖²
+    double* s_save    # the backup of [s], U and Q (not of W[1], which is not kept up to date)
+    void* U_save
+    void* Q_save
+
+
 cdef struct Call:
     int mode, m, ldx
     bint xt           # X is stored transposed (F order): flip the BLAS flag
@@ -312,6 +333,7 @@ cdef struct Call:
     void* dA          # (max hidden n, block): dA[l] of one block, for each hidden layer in turn
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
     bitgen_t* gen     # numpy's bit generator for the dropout masks drawn here, or NULL
+    Dual* dual        # the first layer in dual form (X is then the batch's indices), or NULL
     double J          # the result of the call
     fdl_fault fault   # the first failure of a custom activation, if any
     int fault_layer   # ... and in which layer (0-based)
@@ -352,9 +374,12 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
         lay = &layers[l]
         if c.gen != NULL and l < L - 1 and lay.keep < 1:
             _draw_mask[floating](c.gen, <floating*>lay.mask, <size_t>lay.n * m, lay.keep)
-        P = <floating*>_input_of(layers, l, c, &ld, &trans)
-        _gemm[floating](False, trans, lay.n, m, lay.n_prev, 1, <floating*>lay.W, lay.n_prev,
-                        P, ld, 0, <floating*>lay.H, m)
+        if l == 0 and c.dual != NULL:
+            _dual_linear[floating](c.dual, lay.n, m, <floating*>lay.H)
+        else:
+            P = <floating*>_input_of(layers, l, c, &ld, &trans)
+            _gemm[floating](False, trans, lay.n, m, lay.n_prev, 1, <floating*>lay.W, lay.n_prev,
+                            P, ld, 0, <floating*>lay.H, m)
         if l == L - 1 and c.mode != MODE_FORWARD:
             break
         out = <floating*>c.out if l == L - 1 else <floating*>lay.H
@@ -381,14 +406,21 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
         return NAN
     if c.l2 != 0:
         for l in range(L):
-            reg += _sumsq[floating](<floating*>layers[l].W, <size_t>layers[l].n * layers[l].n_prev)
+            if l == 0 and c.dual != NULL:
+                reg += _dual_sumsq[floating](c.dual, layers[0].n)
+            else:
+                reg += _sumsq[floating](<floating*>layers[l].W,
+                                        <size_t>layers[l].n * layers[l].n_prev)
         J += c.l2 / (2.0 * c.norm) * reg
     if c.mode == MODE_COST or (c.mode == MODE_STEP and not _accept(J, c.limit)):
         return J
     if c.mode == MODE_STEP and c.backup:
         for l in range(L):
             lay = &layers[l]
-            memcpy(lay.W_save, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
+            if l == 0 and c.dual != NULL:
+                _dual_backup[floating](c.dual, lay.n)
+            else:
+                memcpy(lay.W_save, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
             memcpy(lay.b_save, lay.b, <size_t>lay.n * sizeof(floating))
     _backward_pass[floating](slope, layers, L, c)
     return J
@@ -440,6 +472,8 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                                     <floating*>lay.G + start if lay.G != NULL else NULL,
                                     <floating*>lay.mask + start if lay.mask != NULL else NULL,
                                     dZ, lay.dbsum, <floating*>lay.db)
+            if l == 0 and c.dual != NULL:
+                continue  # the dual update follows, once dZ[1] is whole
             P = <floating*>_input_of(layers, l, c, &ld, &trans)
             P += <size_t>start * ld if (l == 0 and trans) else start
             if l > 0:
@@ -462,6 +496,8 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
             if c.mode == MODE_STEP and last:  # every block has used W for its dA
                 _apply_update[floating](lay, c)
         start += w
+    if c.dual != NULL:
+        _dual_update[floating](&layers[0], c)
 
 
 cdef inline void _apply_update(Layer* lay, Call* c, floating* precision=NULL) noexcept nogil:
@@ -483,5 +519,6 @@ cdef inline void _apply_update(Layer* lay, Call* c, floating* precision=NULL) no
                         <floating*>lay.sb, c, lay.n)
 
 
+include "_dual.pxi"
 include "_workspace.pxi"
 include "_kernel_wrappers.pxi"

@@ -23,7 +23,9 @@ class Optimizer:
     def start(self, params):
         """Allocate state for ``params`` (none by default)."""
 
-    def apply(self, params, grads):
+    def apply(self, params, grads, skip_first_weight=False):
+        """Update ``params`` in place; ``skip_first_weight`` leaves W[1] alone (the dual
+        form updates it; its gradient is then None)."""
         raise NotImplementedError
 
 
@@ -72,10 +74,11 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def apply(self, params, grads):
+    def apply(self, params, grads, skip_first_weight=False):
         """Update ``params`` (a list of (W, b)) in place from ``grads`` (a list of (dW, db))."""
-        for (W, b), (dW, db) in zip(params, grads):
-            W -= W.dtype.type(self.learning_rate) * dW
+        for l, ((W, b), (dW, db)) in enumerate(zip(params, grads)):
+            if l or not skip_first_weight:
+                W -= W.dtype.type(self.learning_rate) * dW
             b -= b.dtype.type(self.learning_rate) * db
 
 
@@ -100,10 +103,11 @@ class Momentum(Optimizer):
     def start(self, params):
         self.velocities = [(_zeros(W), _zeros(b)) for W, b in params]
 
-    def apply(self, params, grads):
+    def apply(self, params, grads, skip_first_weight=False):
         beta = self.beta
-        for (W, b), (dW, db), (vW, vb) in zip(params, grads, self.velocities):
-            for theta, d, v in ((W, dW, vW), (b, db, vb)):
+        for l, ((W, b), (dW, db), (vW, vb)) in enumerate(zip(params, grads, self.velocities)):
+            pairs = ((b, db, vb),) if l == 0 and skip_first_weight else ((W, dW, vW), (b, db, vb))
+            for theta, d, v in pairs:
                 t = theta.dtype.type
                 v *= t(beta)
                 v += t(1 - beta) * d
@@ -150,7 +154,9 @@ class Adam(Optimizer):
             return self.learning_rate, c1, c2
         return self.learning_rate * math.sqrt(c2), c1, 1.0
 
-    def apply(self, params, grads):
+    def apply(self, params, grads, skip_first_weight=False):
+        if skip_first_weight:
+            raise ValueError("Adam has no dual form")
         self.t += 1
         rate, c1, c2 = self.step_arguments(self.t)
         for pair, dpair, moments in zip(params, grads, self.moments):

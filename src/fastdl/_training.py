@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._optimizers import accepted
+from . import _dual
+from ._optimizers import Momentum, accepted
 from ._progress import Progress
 from ._validation import all_finite
 from .history import History
@@ -174,6 +175,7 @@ class EpochRunner:
         self.limit = math.inf
         self.refused = None  # (J, the batch's X when no step had been accepted yet)
         self.by_count = mean == "count"
+        self.dual = None  # the first layer's dual Session, when the fit uses it
 
     def epoch(self, batches, interrupt=None):
         """Train on every batch once; the mean batch cost (weighted by each batch's total
@@ -184,25 +186,30 @@ class EpochRunner:
             self.net._params, self.net._backup
         l2, draw = self.l2, None if self.compiled_dropout else self.masks.draw
         keep, rng = self.dropout.get("dropout"), self.dropout.get("rng")
+        session = self.dual
+        table = None if session is None else session.table
         total = seen = 0.0
         for X_batch, Y_batch, w_batch in batches:
-            size = X_batch.shape[1]
+            size = X_batch.shape[-1]  # (n_x, m), or the m indices of a dual batch
             if w_batch is not None:
                 weight = float(np.sum(w_batch, dtype=np.float64))
                 if weight == 0:
                     continue
                 size = size if self.by_count else weight
-            masks = None if draw is None else draw(X_batch.shape[1])
-            if keep is None:
+            masks = None if draw is None else draw(X_batch.shape[-1])
+            if table is None and keep is None:
                 J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
                          w_batch)
             else:
                 J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
-                         w_batch, keep, rng)
+                         w_batch, keep, rng, table)
             if not (J <= self.limit and J - J == 0):  # = accepted(): nothing was updated
-                self.refused = (J, X_batch if self.limit == math.inf else None)
+                first = X_batch if session is None else session.X[:, X_batch]
+                self.refused = (J, first if self.limit == math.inf else None)
                 net._restore_backup()
                 return None
+            if session is not None:
+                session.dirty = True
             net._backup_valid = True
             if self.limit == math.inf:
                 self.limit = EXPLOSION_FACTOR * max(J, 1.0)
@@ -224,7 +231,27 @@ class Trainer:
         self.batches = Batches.shuffled(X, Y, options.batch_size, options.shuffle, net._rng,
                                         options.sample_weight)
         self.runner = EpochRunner(net, optimizer, l2=options.l2, keep_prob=options.keep_prob)
-        self.best = None  # (dev cost, epoch, parameter copies)
+        self.best = None  # (dev cost, epoch, parameter snapshot)
+        self.dual = _dual.resolve(options.first_layer, net, optimizer, X.shape[1],
+                                  options.epochs, options.dev is not None)
+
+    def _start_dual(self):
+        """Train the first layer in dual form: the table (P₀, G), the index batches."""
+        net, X = self.net, self.X
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            X = np.ascontiguousarray(X)  # once per fit, for the products that build the table
+        table = net._engine.dual_start(net._params, X, self.batches.size,
+                                       isinstance(self.optimizer, Momentum))
+        net._dual = self.runner.dual = _dual.Session(table, X)
+        if not isinstance(self.batches, _dual.DualBatches):
+            self.batches = _dual.DualBatches(self.Y, self.batches.size, self.batches.order,
+                                             self.o.sample_weight)
+
+    def _end_dual(self):
+        """W[1] materialised, the network back to its plain form."""
+        if self.net._dual is not None:
+            self.net._sync()
+            self.net._dual = self.runner.dual = None
 
     def run(self):
         """Train; returns the History. Whatever ends the run (the last epoch, divergence,
@@ -236,15 +263,18 @@ class Trainer:
         self.optimizer.start(net._params)
         progress = Progress(o.epochs, o.verbose)
         try:
+            if self.dual:
+                self._start_dual()
             self._epochs(progress)
+            self._check_last_update()
+            if self.best is not None and o.restore_best and o.patience is not None:
+                net._restore_snapshot(self.best[2])
         except BaseException as error:
             self._failed(error)
             raise
         finally:
             progress.close()
-        self._check_last_update()
-        if self.best is not None and o.restore_best and o.patience is not None:
-            net._restore(self.best[2])
+            self._end_dual()
         return history
 
     def _epochs(self, progress):
@@ -253,6 +283,9 @@ class Trainer:
         with deferred_interrupt() as interrupt:
             for epoch in range(o.epochs):
                 self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
+                if self.net._dual is not None and getattr(self.net._dual, "stale", False):
+                    self._end_dual()  # parameters were set meanwhile: start again from them
+                    self._start_dual()
                 cost = self.runner.epoch(self.batches, interrupt)
                 if cost is None:
                     self._diverged(*self.runner.refused)
@@ -278,9 +311,10 @@ class Trainer:
     def _check_last_update(self):
         """The last update's cost is never computed: if it made a parameter non-finite,
         go back to the parameters before it and report divergence."""
+        self.net._sync()
         if params_finite(self.net._params):
             return
-        self._diverged(stacklevel=4)
+        self._diverged(stacklevel=5)
 
     def _failed(self, error):
         """An exception is leaving fit: record why in the History, and never leave
@@ -290,6 +324,7 @@ class Trainer:
             return
         history.stop_reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "error"
         history.error = f"{type(error).__name__}: {error}"
+        self.net._sync()
         if not params_finite(self.net._params):
             self.net._restore_backup()
         if hasattr(error, "add_note"):
@@ -303,12 +338,13 @@ class Trainer:
         stop = None
         if o.dev is not None:
             X_dev, Y_dev = o.dev
+            net._sync()  # a dual fit's W[1], materialised to score the dev set
             dev_cost = net._engine.cost(net._params, X_dev, Y_dev)
             history.dev_costs.append(dev_cost)
             if net._is_classifier:
                 history.dev_accuracy.append(net._accuracy_checked(X_dev, Y_dev))
             if self.best is None or dev_cost < self.best[0]:
-                self.best = (dev_cost, epoch, net._copy_params(self.best[2] if self.best else None))
+                self.best = (dev_cost, epoch, net._snapshot(self.best[2] if self.best else None))
                 history.best_epoch = epoch
             elif o.patience is not None and epoch - self.best[1] >= o.patience:
                 stop = "early stopping"
@@ -328,8 +364,9 @@ class FitOptions:
 
     def __init__(self, net, *, epochs, print_every, batch_size, shuffle, lr_decay, decay_every,
                  l2, keep_prob, dev, patience, restore_best, on_divergence, verbose, callbacks,
-                 sample_weight=None):
+                 sample_weight=None, first_layer="auto"):
         from . import _validation as v
+        from ._dual import FIRST_LAYER
 
         self.epochs = v.check_positive("epochs", epochs, integer=True)
         self.print_every = None if print_every is None else v.check_positive(
@@ -342,6 +379,7 @@ class FitOptions:
         self.l2 = v.check_non_negative("l2", l2)
         self.keep_prob = _check_keep_prob(keep_prob, net.L)
         self.sample_weight = sample_weight  # validated with X and Y
+        self.first_layer = v.check_choice("first_layer", first_layer, FIRST_LAYER)
         self.dev = None if dev is None else _check_dev(net, dev)
         self.patience = None if patience is None else v.check_positive("patience", patience, integer=True)
         if self.patience is not None and self.dev is None:

@@ -304,7 +304,7 @@ cdef class Workspace:
     def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
             double limit=INFINITY, backup=None, out=None, int opt=OPT_GD, state=None,
             double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0,
-            bint nesterov=False, weights=None, dropout=None, rng=None):
+            bint nesterov=False, weights=None, dropout=None, rng=None, dual=None):
         """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
         gradients in :attr:`grads` (MODE_GRADIENTS), or J and one update with learning
         rate ``lr`` (MODE_STEP) by the rule ``opt`` (OPT_*; momentum and Adam update
@@ -313,18 +313,27 @@ cdef class Workspace:
         per-example weights of the network's dtype with a positive sum, weighs the cost
         and gradients. ``dropout`` (a keep probability per hidden layer) with ``rng`` (a
         numpy Generator) draws inverted-dropout masks inside the call, under the bit
-        generator's lock, exactly as ``rng.random`` would (instead of ``masks``).
-        Returns J (0.0 when predicting)."""
+        generator's lock, exactly as ``rng.random`` would (instead of ``masks``). With
+        ``dual`` (a :class:`DualTable`, training steps only), X is the batch's example
+        indices into the table's training set (intp, 1-D) and the first layer trains in dual
+        form. Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef int block
         cdef cnp.ndarray Xa = X
         cdef cnp.ndarray Ya
         cdef Py_ssize_t item
-        if not _matrix_layout(Xa, &c):
-            Xa = np.ascontiguousarray(Xa)
-            _matrix_layout(Xa, &c)
-        c.m, c.mode, c.lr, c.l2, c.limit = <int>cnp.PyArray_DIMS(Xa)[1], mode, lr, l2, limit
+        c.dual = NULL
+        if dual is not None:
+            c.dual = self._dual_batch(dual, Xa, mode)
+            c.X, c.ldx, c.xt = NULL, 0, False
+            c.m = <int>cnp.PyArray_DIMS(Xa)[0]
+        else:
+            if not _matrix_layout(Xa, &c):
+                Xa = np.ascontiguousarray(Xa)
+                _matrix_layout(Xa, &c)
+            c.m = <int>cnp.PyArray_DIMS(Xa)[1]
+        c.mode, c.lr, c.l2, c.limit = mode, lr, l2, limit
         self._bind(params, self._bound, False)
         c.out = c.Y = c.w = NULL
         c.backup, c.nesterov, c.norm = False, nesterov, c.m
@@ -376,6 +385,26 @@ cdef class Workspace:
         if c.fault.status:
             raise ActivationFault(c.fault_layer, c.fault.status, c.fault.z)
         return c.J
+
+    cdef Dual* _dual_batch(self, DualTable table, cnp.ndarray indices, int mode) except NULL:
+        """The table, pointed at this batch's example indices (checked: the kernel trusts them)."""
+        cdef Dual* d = table.table()
+        cdef Py_ssize_t j, m
+        cdef const Py_ssize_t* idx
+        if mode != MODE_STEP or self.L < 1 or table.n1 != self.layers[0].n or table.dtype != self.dtype:
+            raise ValueError("a dual table serves training steps of the network it was made for")
+        if (cnp.PyArray_TYPE(indices) != cnp.NPY_INTP or cnp.PyArray_NDIM(indices) != 1
+                or not cnp.PyArray_IS_C_CONTIGUOUS(indices)):
+            raise ValueError("a dual step takes the batch's example indices: a 1-D intp array")
+        m = cnp.PyArray_DIMS(indices)[0]
+        if m > table.capacity or m > self.capacity:
+            raise ValueError(f"a batch of {m} examples is more than the dual table holds")
+        idx = <const Py_ssize_t*>cnp.PyArray_DATA(indices)
+        for j in range(m):
+            if idx[j] < 0 or idx[j] >= d.M:
+                raise ValueError(f"example index {idx[j]} is outside the training set (M = {d.M})")
+        d.idx = idx
+        return d
 
     cdef void _call(self, Call* c):
         if self.is_double:
