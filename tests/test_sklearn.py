@@ -33,9 +33,11 @@ def _all_settings():
 
 
 # With dtype='float32' forced, results carry float32's 7 digits, and predictions are
-# float32 by design: three checks that compare at rtol 1e-7 or demand float64 cannot pass.
+# float32 by design: the checks that compare at rtol 1e-7 or demand float64 cannot pass.
 FLOAT32_BY_DESIGN = {
     "check_sample_weight_equivalence_on_dense_data":
+        "float32 arithmetic: weighted and repeated fits agree to ~5e-7, the check asks 1e-7",
+    "check_sample_weight_equivalence_on_sparse_data":
         "float32 arithmetic: weighted and repeated fits agree to ~5e-7, the check asks 1e-7",
     "check_methods_sample_order_invariance":
         "float32 arithmetic: reordered rows change the GEMM's rounding by ~2e-7 (rtol 1e-7)",
@@ -48,8 +50,8 @@ def _expected_failures(estimator):
     if estimator.dtype != "float32":
         return {}
     if isinstance(estimator, MLPClassifier):  # its predictions are labels: exact either way
-        return {"check_sample_weight_equivalence_on_dense_data":
-                FLOAT32_BY_DESIGN["check_sample_weight_equivalence_on_dense_data"]}
+        return {name: reason for name, reason in FLOAT32_BY_DESIGN.items()
+                if name.startswith("check_sample_weight_equivalence")}
     return FLOAT32_BY_DESIGN
 
 
@@ -285,11 +287,26 @@ def test_clone_and_pickle_give_identical_predictions(rng):
     assert again.network_.backend == fitted.network_.backend
 
 
-def test_sparse_input_gets_scikit_learns_error(rng):
-    scipy_sparse = pytest.importorskip("scipy.sparse")
-    X, y = _data(rng, kind="binary")
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        MLPClassifier(max_iter=2).fit(scipy_sparse.csr_matrix(X), y)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_sparse_input_trains_as_dense_and_as_scikit_learn(rng, solver):
+    """Sparse X reaches the engine as CSC (never densified) and trains exactly as the same
+    data dense, and as scikit-learn's MLP on the sparse data."""
+    import scipy.sparse
+
+    X, y = _data(rng, n=200, n_features=30, kind="binary")
+    X[rng.random(X.shape) < 0.8] = 0
+    sparse = scipy.sparse.csr_matrix(X)
+    options = dict(hidden_layer_sizes=(6,), solver=solver, random_state=2, max_iter=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_sparse = MLPClassifier(**options).fit(sparse, y)
+        on_dense = MLPClassifier(**options).fit(X, y)
+        theirs = sk.MLPClassifier(**options).fit(sparse, y)
+    for a, b, c in zip(on_sparse.coefs_, on_dense.coefs_, theirs.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a, c, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(on_sparse.predict_proba(sparse), on_dense.predict_proba(X),
+                               rtol=1e-10)
 
 
 @pytest.mark.parametrize("params, match", [

@@ -116,6 +116,10 @@ class CythonEngine:
 
     def dual_start(self, params, X, capacity, momentum):
         """The dual state of a fit on ``X`` (see fastdl._dual): P₀ and G by BLAS."""
+        if not isinstance(X, np.ndarray):  # sparse: P₀ and G by scipy.sparse, once per fit
+            A = X.matrix()
+            products = (params[0][0] @ A, (A.T @ A).toarray())
+            return _kernels.DualTable(params[0][0], X, capacity, momentum, products)
         return _kernels.DualTable(params[0][0], X, capacity, momentum)
 
     def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,

@@ -134,13 +134,15 @@ cdef class DualTable:
     cdef readonly int M, n1, capacity
     cdef readonly bint momentum
 
-    def __cinit__(self, W0, X, int capacity, bint momentum):
+    def __cinit__(self, W0, X, int capacity, bint momentum, products=None):
         cdef Call layout
-        cdef cnp.ndarray Xa = X
+        cdef cnp.ndarray Xa
         self.dtype, self.momentum = W0.dtype, momentum
         self.n1, self.M, self.capacity = W0.shape[0], X.shape[1], capacity
-        if not _matrix_layout(Xa, &layout):
-            raise ValueError("X must be C- or F-ordered with unit stride along one axis")
+        if products is None:
+            Xa = X
+            if not _matrix_layout(Xa, &layout):
+                raise ValueError("X must be C- or F-ordered with unit stride along one axis")
         shape = (self.n1, self.M)
         self.W0 = np.array(W0, order="C", copy=True)
         self.P0, self.G = np.empty(shape, self.dtype), np.empty((self.M, self.M), self.dtype)
@@ -150,6 +152,10 @@ cdef class DualTable:
         self.RG = np.zeros(shape, self.dtype) if momentum else self.E
         self.U_save, self.Q_save = np.empty(shape, self.dtype), np.empty(shape, self.dtype)
         self.scalars, self.saved = np.array([1.0, 0.0]), np.array([1.0])
+        if products is not None:  # a sparse X: P₀ and G from scipy.sparse's products
+            np.copyto(self.P0, products[0])
+            np.copyto(self.G, products[1])
+            layout.X = NULL
         if self.dtype == np.float64:
             self._start[double](&layout, X.shape[0])
         else:
@@ -167,9 +173,10 @@ cdef class DualTable:
         d.s, d.s_save = <double*>cnp.PyArray_DATA(self.scalars), <double*>cnp.PyArray_DATA(self.saved)
         d.U_save, d.Q_save = cnp.PyArray_DATA(self.U_save), cnp.PyArray_DATA(self.Q_save)
         with nogil:
-            _gemm[floating](False, x.xt, n1, M, n_x, 1, W0, n_x, <floating*>x.X, x.ldx, 0,
-                            <floating*>d.P0, M)
-            _gram[floating](<floating*>x.X, x.ldx, x.xt, n_x, M, <floating*>d.G)
+            if x.X != NULL:
+                _gemm[floating](False, x.xt, n1, M, n_x, 1, W0, n_x, <floating*>x.X, x.ldx, 0,
+                                <floating*>d.P0, M)
+                _gram[floating](<floating*>x.X, x.ldx, x.xt, n_x, M, <floating*>d.G)
             d.w0sq = _sumsq[floating](W0, <size_t>n1 * n_x)
 
     cdef Dual* table(self):
@@ -178,7 +185,11 @@ cdef class DualTable:
     def materialize(self, W_out, X):
         """W[1] = s·W₀ + U Xᵀ, written into ``W_out`` (n1, n_x)."""
         cdef Call x
-        cdef cnp.ndarray Xa = X
+        cdef cnp.ndarray Xa
+        if hasattr(X, "indptr"):  # sparse: scipy.sparse's product
+            np.copyto(W_out, self.dtype.type(self.scalars[0]) * self.W0 + self.U @ X.matrix().T)
+            return
+        Xa = X
         if not _matrix_layout(Xa, &x):
             raise ValueError("X must be C- or F-ordered with unit stride along one axis")
         np.copyto(W_out, self.W0)

@@ -78,24 +78,6 @@ class Session:
             self.dirty = False
 
 
-class DualBatches:
-    """The batches of a dual fit: the examples' indices into X (intp, 1-D) instead of X's
-    columns, with Y and the weights reordered as :class:`fastdl._training.Batches` does."""
-
-    def __init__(self, Y, batch_size, order=None, weights=None):
-        from ._training import Batches
-
-        M = Y.shape[1]
-        index = np.arange(M, dtype=np.intp)[None, :]
-        self._batches = Batches(index, Y, batch_size, order, weights)
-        self.views = [(X[0], Y_b, w_b) for X, Y_b, w_b in self._batches.views]
-        self.size = self._batches.size
-
-    def __iter__(self):
-        iter(self._batches)  # writes this epoch's order into the buffers the views read
-        return iter(self.views)
-
-
 class NumpyDualTable:
     """The reference dual state: the formulas of the module docstring in numpy."""
 
@@ -105,6 +87,8 @@ class NumpyDualTable:
         self.W0 = np.array(W0, order="C", copy=True)
         self.P0 = self.W0 @ X
         self.G = X.T @ X
+        if not isinstance(self.G, np.ndarray):  # X is scipy.sparse: its Gram matrix is dense
+            self.G = self.G.toarray()
         self.w0sq = float(np.sum(np.square(self.W0), dtype=np.float64))
         shape = (self.n1, self.M)
         self.U, self.Q = np.zeros(shape, self.dtype), np.zeros(shape, self.dtype)
@@ -155,6 +139,8 @@ class NumpyDualTable:
 
     def materialize(self, W_out, X):
         """W[1] = s·W₀ + U Xᵀ into ``W_out``."""
+        if not isinstance(X, np.ndarray):
+            X = X.matrix()
         np.copyto(W_out, self.dtype.type(self.scalars[0]) * self.W0 + self.U @ X.T)
 
     def restore_backup(self):

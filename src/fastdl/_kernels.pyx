@@ -334,6 +334,11 @@ cdef struct Call:
     double beta1, beta2, eps, c1, c2  # momentum's beta is beta1; c1, c2: Adam's corrections
     bitgen_t* gen     # numpy's bit generator for the dropout masks drawn here, or NULL
     Dual* dual        # the first layer in dual form (X is then the batch's indices), or NULL
+    bint sparse       # X is CSC (the sp_* arrays) instead of a dense matrix
+    const int* sp_indptr   # (M + 1,) column starts of the whole matrix
+    const int* sp_indices  # (nnz,) row (feature) of each stored value, sorted per column
+    void* sp_data          # (nnz,) the stored values
+    const Py_ssize_t* sp_idx  # the batch's columns (m of them), or NULL: columns 0..m−1
     double J          # the result of the call
     fdl_fault fault   # the first failure of a custom activation, if any
     int fault_layer   # ... and in which layer (0-based)
@@ -376,6 +381,8 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             _draw_mask[floating](c.gen, <floating*>lay.mask, <size_t>lay.n * m, lay.keep)
         if l == 0 and c.dual != NULL:
             _dual_linear[floating](c.dual, lay.n, m, <floating*>lay.H)
+        elif l == 0 and c.sparse:
+            _sparse_linear[floating](lay.n, m, <floating*>lay.W, lay.n_prev, c, <floating*>lay.H)
         else:
             P = <floating*>_input_of(layers, l, c, &ld, &trans)
             _gemm[floating](False, trans, lay.n, m, lay.n_prev, 1, <floating*>lay.W, lay.n_prev,
@@ -474,6 +481,9 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                                     dZ, lay.dbsum, <floating*>lay.db)
             if l == 0 and c.dual != NULL:
                 continue  # the dual update follows, once dZ[1] is whole
+            if l == 0 and c.sparse:
+                _sparse_backward[floating](lay, c, start, w, first, last)
+                continue
             P = <floating*>_input_of(layers, l, c, &ld, &trans)
             P += <size_t>start * ld if (l == 0 and trans) else start
             if l > 0:
@@ -520,5 +530,6 @@ cdef inline void _apply_update(Layer* lay, Call* c, floating* precision=NULL) no
 
 
 include "_dual.pxi"
+include "_sparse.pxi"
 include "_workspace.pxi"
 include "_kernel_wrappers.pxi"

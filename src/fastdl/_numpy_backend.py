@@ -11,6 +11,11 @@ from ._optimizers import accepted, guarded_apply
 from .activations import resolve
 
 
+def _operand(X):
+    """X as numpy multiplies it: a sparse X (fastdl._sparse.SparseColumns) as scipy.sparse."""
+    return X if isinstance(X, np.ndarray) else X.matrix()
+
+
 def linear_forward(A_prev, W, b):
     """Z[l] = W[l] A[l−1] + b[l]."""
     return W @ A_prev + b
@@ -117,10 +122,10 @@ class NumpyEngine:
 
     def forward(self, params, X):
         """A[L] for X, shape ``(n[L], m)``."""
-        return self._forward(params, X)[0]
+        return self._forward(params, _operand(X))[0]
 
     def cost(self, params, X, Y, *, l2=0.0, masks=None, weights=None):
-        AL, caches = self._forward(params, X, masks)
+        AL, caches = self._forward(params, _operand(X), masks)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return compute_cost(AL, Y, caches[-1][3], self.spec.loss, params, l2, weights)
 
@@ -128,7 +133,7 @@ class NumpyEngine:
         """``(J, [(dW1, db1), ...])`` by one forward and one backward pass (copied into
         ``out``, pairs of arrays of those shapes, when given)."""
         spec = self.spec
-        AL, caches = self._forward(params, X, masks)
+        AL, caches = self._forward(params, _operand(X), masks)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             J = compute_cost(AL, Y, caches[-1][3], spec.loss, params, l2, weights)
             grads = backward_propagation(AL, Y, caches, spec.activations, spec.leaky_slope,
@@ -142,7 +147,7 @@ class NumpyEngine:
 
     def dual_start(self, params, X, capacity, momentum):
         """The dual state of a fit on ``X`` (see fastdl._dual)."""
-        return NumpyDualTable(params[0][0], X, capacity, momentum)
+        return NumpyDualTable(params[0][0], _operand(X), capacity, momentum)
 
     def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
              weights=None, dropout=None, rng=None, dual=None):

@@ -36,7 +36,8 @@ def divergence_message(learning_rate, J=None, X=None):
     """Why training stopped. ``X`` is given when the very first cost was bad: then the
     learning rate is not to blame (nothing was updated yet), the scale of the inputs is."""
     if X is not None:
-        largest = float(np.max(np.abs(X)))
+        values = X if isinstance(X, np.ndarray) else X.matrix().data
+        largest = float(np.max(np.abs(values))) if values.size else 0.0
         return (f"the cost at the starting parameters is {J!r}: the forward pass overflows "
                 f"{X.dtype.name} (the largest |x| in X is {largest:.3g}); standardise X (zero "
                 f"mean, unit variance per feature)"
@@ -45,6 +46,11 @@ def divergence_message(learning_rate, J=None, X=None):
     return (f"the cost is no longer finite or has exploded: training diverged, most likely "
             f"because learning_rate={learning_rate!r} is too large; the parameters of the last "
             f"good iteration were kept")
+
+
+def _columns(X, index):
+    """Examples ``index`` of a dense or sparse X (for messages)."""
+    return X[:, index] if isinstance(X, np.ndarray) else X.take(index)
 
 
 def params_finite(params):
@@ -101,10 +107,13 @@ class Batches:
 
     @classmethod
     def shuffled(cls, X, Y, batch_size, shuffle, rng, weights=None):
-        """Batches reshuffled each epoch from ``rng`` (one full batch needs no shuffle)."""
+        """Batches reshuffled each epoch from ``rng`` (one full batch needs no shuffle); a
+        sparse X's batches are sets of its columns (:class:`IndexBatches`)."""
         size = X.shape[1] if batch_size is None else min(batch_size, X.shape[1])
         m = X.shape[1]
         order = (lambda: rng.permutation(m)) if shuffle and size < m else None
+        if not isinstance(X, np.ndarray):
+            return IndexBatches(Y, size, order, weights, X)
         return cls(X, Y, batch_size, order, weights)
 
     def __iter__(self):
@@ -114,6 +123,25 @@ class Batches:
             _take_columns(self.Y, order, self.Y_ordered)
             if self.weights is not None:
                 np.take(self.weights, order, axis=1, out=self.w_ordered, mode="clip")
+        return iter(self.views)
+
+
+class IndexBatches:
+    """Batches that name their examples by index instead of copying X's columns: a sparse
+    X's batches (``X.take(index)``), or with ``X=None`` the bare indices (a dual fit's).
+    Y and the weights are reordered as :class:`Batches` does; the indices are views of
+    this epoch's order, rewritten in place."""
+
+    def __init__(self, Y, batch_size, order=None, weights=None, X=None):
+        M = Y.shape[1]
+        index = np.arange(M, dtype=np.intp)[None, :]
+        self._batches = Batches(index, Y, batch_size, order, weights)
+        self.size, self.order = self._batches.size, order
+        self.views = [(view[0] if X is None else X.take(view[0]), Y_b, w_b)
+                      for view, Y_b, w_b in self._batches.views]
+
+    def __iter__(self):
+        iter(self._batches)  # writes this epoch's order into the buffers the views read
         return iter(self.views)
 
 
@@ -204,7 +232,7 @@ class EpochRunner:
                 J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
                          w_batch, keep, rng, table)
             if not (J <= self.limit and J - J == 0):  # = accepted(): nothing was updated
-                first = X_batch if session is None else session.X[:, X_batch]
+                first = X_batch if session is None else _columns(session.X, X_batch)
                 self.refused = (J, first if self.limit == math.inf else None)
                 net._restore_backup()
                 return None
@@ -234,18 +262,20 @@ class Trainer:
         self.best = None  # (dev cost, epoch, parameter snapshot)
         self.dual = _dual.resolve(options.first_layer, net, optimizer, X.shape[1],
                                   options.epochs, options.dev is not None)
+        self.dual_batches = False
 
     def _start_dual(self):
         """Train the first layer in dual form: the table (P₀, G), the index batches."""
         net, X = self.net, self.X
-        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        if isinstance(X, np.ndarray) and not (X.flags.c_contiguous or X.flags.f_contiguous):
             X = np.ascontiguousarray(X)  # once per fit, for the products that build the table
         table = net._engine.dual_start(net._params, X, self.batches.size,
                                        isinstance(self.optimizer, Momentum))
         net._dual = self.runner.dual = _dual.Session(table, X)
-        if not isinstance(self.batches, _dual.DualBatches):
-            self.batches = _dual.DualBatches(self.Y, self.batches.size, self.batches.order,
-                                             self.o.sample_weight)
+        if not self.dual_batches:
+            self.dual_batches = True
+            self.batches = IndexBatches(self.Y, self.batches.size, self.batches.order,
+                                        self.o.sample_weight)
 
     def _end_dual(self):
         """W[1] materialised, the network back to its plain form."""

@@ -205,7 +205,12 @@ def as_matrix(argument, array, dtype):
 
 
 def check_X(X, n_x, dtype):
-    """X as a ``(n_x, m)`` array of ``dtype``."""
+    """X as a ``(n_x, m)`` array of ``dtype``; a scipy.sparse X as fastdl._sparse's
+    SparseColumns (CSC, never densified)."""
+    from ._sparse import check_sparse_X, is_sparse
+
+    if is_sparse(X):
+        return check_sparse_X(X, n_x, dtype)
     X = as_matrix("X", X, dtype)
     if X.shape[0] != n_x:
         hint = ""

@@ -316,19 +316,24 @@ cdef class Workspace:
         generator's lock, exactly as ``rng.random`` would (instead of ``masks``). With
         ``dual`` (a :class:`DualTable`, training steps only), X is the batch's example
         indices into the table's training set (intp, 1-D) and the first layer trains in dual
-        form. Returns J (0.0 when predicting)."""
+        form. X may also be sparse (fastdl._sparse.SparseColumns: CSC arrays of the whole
+        matrix and the batch's columns). Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef int block
-        cdef cnp.ndarray Xa = X
+        cdef cnp.ndarray Xa
         cdef cnp.ndarray Ya
         cdef Py_ssize_t item
-        c.dual = NULL
-        if dual is not None:
+        c.dual, c.sparse = NULL, False
+        if type(X) is not np.ndarray and hasattr(X, "indptr"):  # fastdl._sparse.SparseColumns
+            self._sparse_batch(X, &c)
+        elif dual is not None:
+            Xa = X
             c.dual = self._dual_batch(dual, Xa, mode)
             c.X, c.ldx, c.xt = NULL, 0, False
             c.m = <int>cnp.PyArray_DIMS(Xa)[0]
         else:
+            Xa = X
             if not _matrix_layout(Xa, &c):
                 Xa = np.ascontiguousarray(Xa)
                 _matrix_layout(Xa, &c)
@@ -357,7 +362,8 @@ cdef class Workspace:
                 c.w = _weights_of(weights, self.dtype, c.m)
             if not self._training:
                 self._start_training()
-            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD or c.m > block):
+            if self.grads is None and (mode == MODE_GRADIENTS or opt != OPT_GD or c.m > block
+                                       or (c.sparse and l2 != 0)):
                 self._gradient_buffers()
             if mode == MODE_STEP and opt != OPT_GD:
                 self._bind_state(state, opt)
@@ -385,6 +391,33 @@ cdef class Workspace:
         if c.fault.status:
             raise ActivationFault(c.fault_layer, c.fault.status, c.fault.z)
         return c.J
+
+    cdef int _sparse_batch(self, X, Call* c) except -1:
+        """Point ``c`` at a sparse X's CSC arrays and its batch's columns (checked here:
+        the kernels trust them)."""
+        cdef cnp.ndarray indptr = X.indptr, indices = X.indices, data = X.data, index
+        cdef Py_ssize_t j, m, M = X.m_all
+        cdef const Py_ssize_t* idx = NULL
+        if (indptr.dtype != np.int32 or indices.dtype != np.int32 or data.dtype != self.dtype
+                or not (indptr.flags.c_contiguous and indices.flags.c_contiguous
+                        and data.flags.c_contiguous) or indptr.shape[0] != M + 1
+                or X.n_x != self.layers[0].n_prev):
+            raise ValueError("a sparse X must be fastdl._sparse.SparseColumns of this network")
+        m = M
+        if X.index is not None:
+            index = X.index
+            if cnp.PyArray_TYPE(index) != cnp.NPY_INTP or not index.flags.c_contiguous:
+                raise ValueError("a sparse batch's columns must be a contiguous intp array")
+            m = index.shape[0]
+            idx = <const Py_ssize_t*>cnp.PyArray_DATA(index)
+            for j in range(m):
+                if idx[j] < 0 or idx[j] >= M:
+                    raise ValueError(f"column {idx[j]} is outside the sparse X (m = {M})")
+        c.sparse, c.m, c.X, c.ldx, c.xt = True, <int>m, NULL, 0, False
+        c.sp_indptr = <const int*>cnp.PyArray_DATA(indptr)
+        c.sp_indices = <const int*>cnp.PyArray_DATA(indices)
+        c.sp_data, c.sp_idx = cnp.PyArray_DATA(data), idx
+        return 0
 
     cdef Dual* _dual_batch(self, DualTable table, cnp.ndarray indices, int mode) except NULL:
         """The table, pointed at this batch's example indices (checked: the kernel trusts them)."""

@@ -231,11 +231,12 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X):
         """A[L] of the network, one row per example: (n_samples, n_outputs)."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32),
+                          accept_sparse=["csr", "csc"])
         return np.ascontiguousarray(self.network_.forward(X.T).T)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True  # handed to the engine as CSC, never densified
         tags.transformer_tags = None
         return tags

@@ -23,8 +23,8 @@ from sklearn.model_selection import train_test_split
 
 from .._optimizers import Adam, GradientDescent, Momentum
 from .._progress import Progress
-from .._training import (Batches, DivergenceWarning, EpochRunner, divergence_message,
-                         params_finite)
+from .._training import (Batches, DivergenceWarning, EpochRunner, IndexBatches,
+                         divergence_message, params_finite)
 from ..history import History
 
 
@@ -152,6 +152,8 @@ def _batches(est, X, Y, sample_weight):
             nonlocal index
             index = index[rs.permutation(n)]  # sklearn.utils.shuffle, draw for draw
             return index
+    if not isinstance(XT, np.ndarray):  # sparse: batches are sets of its columns, never dense
+        return IndexBatches(YT, size, order, weights, XT)
     return Batches(XT, YT, size, order, weights)
 
 
