@@ -239,3 +239,17 @@ def update_readme(path, markdown, begin=BEGIN, end=END):
         raise SystemExit(f"{path} has no {begin} ... {end} section to write the table into")
     with open(path, "w") as f:
         f.write(text[:start + len(begin)] + "\n" + markdown + text[stop:])
+
+
+def write_outputs(args, report, markdown, begin, end):
+    """A suite's --json (the report), --markdown and --readme (between begin and end)."""
+    import json
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown)
+    for path in args.readme:
+        update_readme(path, markdown, begin, end)

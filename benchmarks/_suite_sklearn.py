@@ -16,7 +16,6 @@ least 2x with lbfgs (whose optimiser itself runs in scipy).
     python benchmarks/compare.py --suite sklearn --readme README.md benchmarks/README.md
 """
 import datetime
-import json
 import shlex
 import statistics
 import sys
@@ -25,7 +24,7 @@ import warnings
 import numpy as np
 
 from benchmarks.common import TIMER
-from _compare_report import environment, fmt_time, load_average, markdown_table, text_table, update_readme
+from _compare_report import environment, fmt_time, load_average, markdown_table, text_table, write_outputs
 
 BEGIN, END = "<!-- compare.py sklearn: begin -->", "<!-- compare.py sklearn: end -->"
 SOLVERS = ("adam", "sgd", "lbfgs")
@@ -144,15 +143,7 @@ def main(args, argv):
               "environment": environment(), "load_at_start": load_at_start, "epochs": epochs,
               "repeat": repeat, "results": results}
     print(text_table(HEADER, rows(results)))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
-    text = markdown(report)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text)
-    for path in args.readme:
-        update_readme(path, text, BEGIN, END)
+    write_outputs(args, report, markdown(report), BEGIN, END)
     return 0
 
 

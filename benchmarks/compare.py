@@ -305,7 +305,8 @@ def parse_args(argv):
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME",
                         help=f"leave out these peers (of {list(PEERS)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
-    parser.add_argument("--suite", choices=["iteration", "course", "sklearn"], default="iteration",
+    parser.add_argument("--suite", choices=["iteration", "course", "sklearn", "wide"],
+                        default="iteration",
                         help="'iteration' (default): one training iteration, as above; 'course': "
                              "the course's whole L_layer_model run, fastdl.compat against the "
                              "numpy notes code (benchmarks/_suite_course.py; it takes --quick, "
@@ -313,9 +314,11 @@ def parse_args(argv):
                              "'<!-- compare.py course: begin/end -->'); 'sklearn': "
                              "fastdl.sklearn against scikit-learn's MLP, whole fits "
                              "(benchmarks/_suite_sklearn.py; the same options, section "
-                             "'<!-- compare.py sklearn: begin/end -->')")
+                             "'<!-- compare.py sklearn: begin/end -->'); 'wide': the dual "
+                             "form, sparse input and dropout (benchmarks/_suite_wide.py, "
+                             "section '<!-- compare.py wide: begin/end -->')")
     args = parser.parse_args(argv)
-    if args.suite in ("course", "sklearn"):
+    if args.suite in ("course", "sklearn", "wide"):
         return args  # the suites have their own defaults
     if args.shapes is None:
         args.shapes = [parse_shape(n) for n in (QUICK_NETWORKS if args.quick else NETWORKS)]
@@ -342,6 +345,10 @@ def main(argv=None):
         from _suite_sklearn import main as sklearn_main
 
         return sklearn_main(args, argv)
+    if args.suite == "wide":
+        from _suite_wide import main as wide_main
+
+        return wide_main(args, argv)
     load_at_start = load_average()
     backends = sorted(available_backends(), key=["cython", "numpy"].index)
     for missing in sorted({"cython", "numpy"} - set(backends)):

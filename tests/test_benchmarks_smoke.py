@@ -13,12 +13,13 @@ import pytest
 
 from benchmark_modules import BENCHMARKS, import_benchmarks
 
-MODULES = ["bench_activations", "bench_propagation", "bench_training", "bench_sklearn", "bench_compat"]
+MODULES = ["bench_activations", "bench_propagation", "bench_training", "bench_sklearn", "bench_compat",
+           "bench_wide"]
 PREFIXES = ("time_", "track_", "peakmem_", "mem_")
 # The cheapest value of an axis, where the first one is not.
 SMALL = {"network": "planar"}
 # Axes whose every value runs.
-EVERY = ("backend", "optimizer", "impl", "keep_prob")
+EVERY = ("backend", "optimizer", "impl", "keep_prob", "first_layer")
 
 
 def _classes():
@@ -116,6 +117,23 @@ def test_compare_sklearn_suite_writes_its_own_readme_section(tmp_path):
     text = readme.read_text()
     assert "<!-- Written by benchmarks/compare.py --suite sklearn" in text and "old" not in text
     assert text.startswith("# T\n<!-- compare.py: begin -->\nA\n") and text.endswith("rest\n")
+
+
+def test_compare_wide_suite_runs_and_writes_its_own_section(tmp_path):
+    """The wide suite's three parts run (quick sizes) and its table lands in its section."""
+    pytest.importorskip("sklearn")
+    out_json, readme = tmp_path / "w.json", tmp_path / "README.md"
+    readme.write_text("# T\n<!-- compare.py wide: begin -->\nold\n<!-- compare.py wide: end -->\nrest\n")
+    command = [sys.executable, str(BENCHMARKS / "compare.py"), "--suite", "wide", "--quick",
+               "--json", str(out_json), "--readme", str(readme)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out_json.read_text())
+    assert report["dual"]["cost_agreement"] <= 1e-6
+    assert set(report["sparse"]["adam_s"]) == {"fastdl adam", "scikit-learn adam"}
+    assert report["sparse"]["memory"]["peak_bytes"] > report["sparse"]["memory"]["sparse_bytes"]
+    text = readme.read_text()
+    assert "--suite wide" in text and "old" not in text and text.endswith("rest\n")
 
 
 @pytest.mark.parametrize("peer, module", [("scikit-learn", "sklearn"), ("PyTorch", "torch"),

@@ -184,7 +184,7 @@ def test_every_way_of_stopping_materialises_W1(rng, backend, how):
                 net.fit(X, Y, learning_rate=0.1, epochs=50, callbacks=[stop], first_layer=form)
         else:
             net.fit(X, Y, learning_rate=0.1, epochs=50, callbacks=[stop], first_layer=form)
-        assert net._dual is None and net.history.iterations == 7
+        assert net._form is None and net.history.iterations == 7
     for key, value in nets[0].parameters.items():
         np.testing.assert_allclose(nets[1].parameters[key], value, rtol=1e-10, atol=1e-13)
 

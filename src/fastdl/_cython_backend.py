@@ -40,6 +40,7 @@ class CythonEngine:
 
     name = "cython"
     draws_dropout = True  # step(dropout=keep, rng=generator) draws the masks in the call
+    transposes_sparse = True  # step(transposed=True) takes W[1]ᵀ for a sparse X
     # Examples per block of the backward pass; tests set a small one to cover blocking.
     backward_block = _kernels.BACKWARD_BLOCK
 
@@ -123,7 +124,7 @@ class CythonEngine:
         return _kernels.DualTable(params[0][0], X, capacity, momentum)
 
     def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
-             weights=None, dropout=None, rng=None, dual=None):
+             weights=None, dropout=None, rng=None, dual=None, transposed=False):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated (and ``backup``,
@@ -138,16 +139,16 @@ class CythonEngine:
         if kind is GradientDescent:
             return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
                              backup, None, _GD, None, 0.0, 0.0, 0.0, 1.0, 1.0, False, weights,
-                             dropout, rng, dual)
+                             dropout, rng, dual, transposed)
         if kind is Momentum:
             return self._run(m, params, X, Y, _STEP, optimizer.learning_rate, l2, masks, limit,
                              backup, None, _MOMENTUM, optimizer.velocities, optimizer.beta, 0.0,
-                             0.0, 1.0, 1.0, optimizer.nesterov, weights, dropout, rng, dual)
+                             0.0, 1.0, 1.0, optimizer.nesterov, weights, dropout, rng, dual, transposed)
         if kind is Adam:
             rate, c1, c2 = optimizer.step_arguments(optimizer.t + 1)
             J = self._run(m, params, X, Y, _STEP, rate, l2, masks, limit, backup, None, _ADAM,
                           self._adam_state(optimizer), optimizer.beta1, optimizer.beta2,
-                          optimizer.epsilon, c1, c2, False, weights, dropout, rng, dual)
+                          optimizer.epsilon, c1, c2, False, weights, dropout, rng, dual, transposed)
             if accepted(J, limit):  # the kernel updated: count the step
                 optimizer.t += 1
             return J
@@ -155,6 +156,11 @@ class CythonEngine:
         J = self._run(m, params, X, Y, _kernels.GRADIENTS, 0.0, l2, masks, np.inf, None, None,
                       _GD, None, 0.0, 0.0, 0.0, 1.0, 1.0, False, weights, dropout, rng)
         return guarded_apply(optimizer, params, self._workspace.grads, J, limit, backup)
+
+    def restore_rows(self, WT):
+        """Put back the rows of W[1]ᵀ the last accepted sparse gd step changed (True), or
+        False when that step's backup is the caller's whole copy."""
+        return self._workspace is not None and self._workspace.restore_rows(WT)
 
     def drawn_masks(self, m):
         """The dropout masks the last call drew, for its batch of ``m`` (copies)."""

@@ -32,26 +32,29 @@ def why_not_dual(optimizer):
             f"the training examples; the dual form needs 'gd' or 'momentum'")
 
 
-def prefer_dual(layer_dims, M, epochs, optimizer, dev):
-    """The cost rule of ``first_layer="auto"``: dual when it is applicable, G = XᵀX is no
-    larger than X (M <= n_x), and its multiply-adds over the whole fit are fewer:
+def prefer_dual(layer_dims, M, epochs, optimizer, dev, nnz=None):
+    """The cost rule of ``first_layer="auto"``: dual when it is applicable, G = XᵀX takes
+    no more memory than X (M <= n_x; for a sparse X, M² <= its stored entries), and its
+    multiply-adds over the whole fit are fewer. With ``nnz`` the stored entries of a sparse
+    X (None: dense, n_x·M), a product with X costs n[1]·nnz:
 
-    * primal: 2·n[1]·n_x·M per epoch (W[1] X forward, dZ[1] Xᵀ backward);
-    * dual: n[1]·M² per epoch, plus P₀ and the final W[1] (n[1]·n_x·M each), G (n_x·M²/2)
-      and, with a dev set, W[1] materialised every epoch to score it (n[1]·n_x·M).
+    * primal: 2·n[1]·nnz per epoch (W[1] X forward, dZ[1] Xᵀ backward);
+    * dual: n[1]·M² per epoch, plus P₀ and the final W[1] (n[1]·nnz each), G (nnz·M/2 at
+      most) and, with a dev set, W[1] materialised every epoch to score it (n[1]·nnz).
     """
     if why_not_dual(optimizer) is not None:
         return False
     n_x, n1 = layer_dims[0], layer_dims[1]
-    if M > n_x:
+    entries = n_x * M if nnz is None else nnz
+    if M > n_x or M * M > entries:
         return False
-    primal = epochs * 2.0 * n1 * n_x * M
-    per_epoch = n1 * M * M + (n1 * n_x * M if dev else 0)
-    dual = 2.0 * n1 * n_x * M + n_x * M * M / 2.0 + epochs * per_epoch
+    primal = epochs * 2.0 * n1 * entries
+    per_epoch = n1 * M * M + (n1 * entries if dev else 0)
+    dual = 2.0 * n1 * entries + entries * M / 2.0 + epochs * per_epoch
     return dual < primal
 
 
-def resolve(first_layer, net, optimizer, M, epochs, dev):
+def resolve(first_layer, net, optimizer, M, epochs, dev, nnz=None):
     """True to train the first layer in dual form; a ValueError when 'dual' cannot apply."""
     check_choice("first_layer", first_layer, FIRST_LAYER)
     if first_layer == "primal":
@@ -61,21 +64,32 @@ def resolve(first_layer, net, optimizer, M, epochs, dev):
         if reason is not None:
             raise ValueError(f"first_layer='dual' cannot apply: {reason}")
         return True
-    return prefer_dual(net._spec.layer_dims, M, epochs, optimizer, dev)
+    return prefer_dual(net._spec.layer_dims, M, epochs, optimizer, dev, nnz)
 
 
 class Session:
-    """A network's first layer while a fit trains it in dual form: the table, the X it was
-    built from, and whether W[1] has fallen behind it."""
+    """A network's first layer while a fit trains it in dual form (its ``Network._form``):
+    the table, the X it was built from, and whether W[1] has fallen behind it."""
 
     def __init__(self, table, X):
         self.table, self.X = table, X
-        self.dirty = False
+        self.dirty = self.stale = False
 
     def materialize(self, W):
         if self.dirty:
             self.table.materialize(W, self.X)
             self.dirty = False
+
+    def restore_backup(self):
+        self.table.restore_backup()
+        self.dirty = True
+
+    def snapshot(self, into=None):
+        return self.table.snapshot(into)
+
+    def restore(self, snapshot):
+        self.table.restore(snapshot)
+        self.dirty = True
 
 
 class NumpyDualTable:

@@ -60,6 +60,14 @@ FDL_SIMD extern float tanhf(float);
 #define FDL_HAVE_LIBMVEC 0
 #endif
 
+/* A hint to fetch the cache line at p ahead of its use (the rows a sparse product reads
+ * next are known from the column's indices, and otherwise each waits on memory). */
+#if defined(__GNUC__)
+#define fdl_prefetch(p) __builtin_prefetch((p), 1, 1)
+#else
+#define fdl_prefetch(p) ((void)0)
+#endif
+
 /* ivdep: an output may be the very buffer its input came from (same index), which is
  * safe for elementwise loops but makes the vectoriser add alias checks otherwise. */
 #define FDL_IVDEP _Pragma("GCC ivdep")

@@ -73,6 +73,7 @@ cdef extern from "_fastmath.h" nogil:
                         fdl_fn_f, fdl_fn_f, fdl_fault*)
     double fdl_sum_d(const double*, size_t)
     double fdl_sum_f(const float*, size_t)
+    void fdl_prefetch(const void*)
     double fdl_sumsq_d(const double*, size_t)
     double fdl_sumsq_f(const float*, size_t)
     void fdl_axpy_update_d(double*, const double*, double, size_t)
@@ -316,6 +317,17 @@ cdef struct Dual:
     void* Q_save
 
 
+cdef struct Sparse:
+    # The buffers of a fit on sparse X with W[1] held transposed (see _sparse.pxi).
+    int* slot         # (n_x,): a feature's place among the batch's touched rows, or −1
+    int* feats        # (cap,): the batch's distinct features
+    void* rows        # (cap, n1): their saved rows of WT (gd), or dW's rows (momentum, Adam)
+    void* zeros       # (n1,): dW of an untouched row
+    double* acc       # (n1,): one example's sums
+    int K             # the batch's distinct features
+    bint saved_rows   # the last accepted step saved its touched rows (its backup)
+
+
 cdef struct Call:
     int mode, m, ldx
     bint xt           # X is stored transposed (F order): flip the BLAS flag
@@ -339,6 +351,8 @@ cdef struct Call:
     const int* sp_indices  # (nnz,) row (feature) of each stored value, sorted per column
     void* sp_data          # (nnz,) the stored values
     const Py_ssize_t* sp_idx  # the batch's columns (m of them), or NULL: columns 0..m−1
+    bint sp_wt        # W[1] is held transposed (n_x, n1) in layer 0's W, with c.sp's buffers
+    Sparse* sp
     double J          # the result of the call
     fdl_fault fault   # the first failure of a custom activation, if any
     int fault_layer   # ... and in which layer (0-based)
@@ -381,6 +395,8 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             _draw_mask[floating](c.gen, <floating*>lay.mask, <size_t>lay.n * m, lay.keep)
         if l == 0 and c.dual != NULL:
             _dual_linear[floating](c.dual, lay.n, m, <floating*>lay.H)
+        elif l == 0 and c.sparse and c.sp_wt:
+            _sparse_linear_t[floating](lay.n, m, <floating*>lay.W, c, <floating*>lay.H, c.sp.acc)
         elif l == 0 and c.sparse:
             _sparse_linear[floating](lay.n, m, <floating*>lay.W, lay.n_prev, c, <floating*>lay.H)
         else:
@@ -426,6 +442,8 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
             lay = &layers[l]
             if l == 0 and c.dual != NULL:
                 _dual_backup[floating](c.dual, lay.n)
+            elif l == 0 and c.sparse and c.sp_wt and c.l2 == 0:
+                pass  # saved as the update goes (_sparse_backward_t): only its rows change
             else:
                 memcpy(lay.W_save, lay.W, <size_t>lay.n * lay.n_prev * sizeof(floating))
             memcpy(lay.b_save, lay.b, <size_t>lay.n * sizeof(floating))
@@ -481,6 +499,9 @@ cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept
                                     dZ, lay.dbsum, <floating*>lay.db)
             if l == 0 and c.dual != NULL:
                 continue  # the dual update follows, once dZ[1] is whole
+            if l == 0 and c.sparse and c.sp_wt:
+                _sparse_backward_t[floating](lay, c, start, w, first, last)
+                continue
             if l == 0 and c.sparse:
                 _sparse_backward[floating](lay, c, start, w, first, last)
                 continue

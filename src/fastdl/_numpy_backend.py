@@ -150,7 +150,7 @@ class NumpyEngine:
         return NumpyDualTable(params[0][0], _operand(X), capacity, momentum)
 
     def step(self, params, X, Y, optimizer, backup=None, l2=0.0, masks=None, limit=np.inf,
-             weights=None, dropout=None, rng=None, dual=None):
+             weights=None, dropout=None, rng=None, dual=None, transposed=False):
         """One training iteration; returns J before the update.
 
         When J is not finite or exceeds ``limit`` nothing is updated, so the caller can
@@ -158,8 +158,9 @@ class NumpyEngine:
         With ``dual``, X is the batch's example indices and the first layer trains in dual
         form (W[1] and its backup are left alone; the table keeps its own backup).
         """
-        if dropout is not None:
-            raise ValueError("the numpy engine takes dropout as masks drawn by the caller")
+        if dropout is not None or transposed:
+            raise ValueError("the numpy engine takes dropout as masks drawn by the caller, "
+                             "and W[1] as it is")
         if dual is not None:
             return self._dual_step(params, X, Y, optimizer, backup, l2, masks, limit, weights,
                                    dual)

@@ -87,3 +87,40 @@ def _finite_data(csc, dtype):
                          f"{np.dtype(dtype).name}; rescale X or use dtype='float64'")
     raise ValueError(f"X holds NaN or infinite values, e.g. at [{row}, {column}]; clean or "
                      f"impute them first")
+
+
+class Transposed:
+    """A network's first layer while a fit on sparse X holds it transposed (its
+    ``Network._form``): WT = W[1]ᵀ (n_x, n[1]), whose rows the compiled sparse products read
+    contiguously, and WT's backup in the memory of W[1]'s. W[1] is written from WT when read.
+    """
+
+    def __init__(self, net):
+        W = net._params[0][0]
+        self.engine = net._engine
+        self.WT = np.ascontiguousarray(W.T)
+        self.WT_save = net._backup[0][0].reshape(W.shape[1], W.shape[0])  # a view: no copy
+        self.dirty = self.stale = False
+        params, backup = list(net._params), list(net._backup)
+        params[0], backup[0] = (self.WT, params[0][1]), (self.WT_save, backup[0][1])
+        self.params, self.backup = params, backup
+
+    def materialize(self, W):
+        if self.dirty:
+            np.copyto(W, self.WT.T)
+            self.dirty = False
+
+    def restore_backup(self):
+        if not self.engine.restore_rows(self.WT):  # only the rows the last step changed
+            np.copyto(self.WT, self.WT_save)
+        self.dirty = True
+
+    def snapshot(self, into=None):
+        if into is None:
+            return self.WT.copy()
+        np.copyto(into, self.WT)
+        return into
+
+    def restore(self, snapshot):
+        np.copyto(self.WT, snapshot)
+        self.dirty = True

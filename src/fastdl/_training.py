@@ -210,12 +210,16 @@ class EpochRunner:
         example weight, or with ``mean="count"`` by its number of examples), or None on
         divergence. A batch whose weights are all 0 is skipped. (The loop runs once per
         batch: its arguments go by position.)"""
-        net, step, optimizer, params, backup = self.net, self.net._engine.step, self.optimizer, \
-            self.net._params, self.net._backup
+        net, step, optimizer = self.net, self.net._engine.step, self.optimizer
+        form = net._form  # W[1] in another form: dual (a table) or transposed (W[1]ᵀ)
+        params, backup = (net._params, net._backup) if form is None or self.dual is not None \
+            else (form.params, form.backup)
         l2, draw = self.l2, None if self.compiled_dropout else self.masks.draw
         keep, rng = self.dropout.get("dropout"), self.dropout.get("rng")
         session = self.dual
         table = None if session is None else session.table
+        transposed = form is not None and session is None
+        plain = table is None and keep is None and not transposed
         total = seen = 0.0
         for X_batch, Y_batch, w_batch in batches:
             size = X_batch.shape[-1]  # (n_x, m), or the m indices of a dual batch
@@ -225,19 +229,19 @@ class EpochRunner:
                     continue
                 size = size if self.by_count else weight
             masks = None if draw is None else draw(X_batch.shape[-1])
-            if table is None and keep is None:
+            if plain:
                 J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
                          w_batch)
             else:
                 J = step(params, X_batch, Y_batch, optimizer, backup, l2, masks, self.limit,
-                         w_batch, keep, rng, table)
+                         w_batch, keep, rng, table, transposed)
             if not (J <= self.limit and J - J == 0):  # = accepted(): nothing was updated
                 first = X_batch if session is None else _columns(session.X, X_batch)
                 self.refused = (J, first if self.limit == math.inf else None)
                 net._restore_backup()
                 return None
-            if session is not None:
-                session.dirty = True
+            if form is not None:
+                form.dirty = True
             net._backup_valid = True
             if self.limit == math.inf:
                 self.limit = EXPLOSION_FACTOR * max(J, 1.0)
@@ -261,8 +265,11 @@ class Trainer:
         self.runner = EpochRunner(net, optimizer, l2=options.l2, keep_prob=options.keep_prob)
         self.best = None  # (dev cost, epoch, parameter snapshot)
         self.dual = _dual.resolve(options.first_layer, net, optimizer, X.shape[1],
-                                  options.epochs, options.dev is not None)
+                                  options.epochs, options.dev is not None,
+                                  None if isinstance(X, np.ndarray) else len(X.data))
         self.dual_batches = False
+        self.transposed = (not self.dual and not isinstance(X, np.ndarray)
+                           and getattr(net._engine, "transposes_sparse", False))
 
     def _start_dual(self):
         """Train the first layer in dual form: the table (P₀, G), the index batches."""
@@ -271,17 +278,23 @@ class Trainer:
             X = np.ascontiguousarray(X)  # once per fit, for the products that build the table
         table = net._engine.dual_start(net._params, X, self.batches.size,
                                        isinstance(self.optimizer, Momentum))
-        net._dual = self.runner.dual = _dual.Session(table, X)
+        net._form = self.runner.dual = _dual.Session(table, X)
         if not self.dual_batches:
             self.dual_batches = True
             self.batches = IndexBatches(self.Y, self.batches.size, self.batches.order,
                                         self.o.sample_weight)
 
+    def _start_transposed(self):
+        """A fit on sparse X in the compiled engine holds W[1] transposed (fastdl._sparse)."""
+        from ._sparse import Transposed
+
+        self.net._form = Transposed(self.net)
+
     def _end_dual(self):
         """W[1] materialised, the network back to its plain form."""
-        if self.net._dual is not None:
+        if self.net._form is not None:
             self.net._sync()
-            self.net._dual = self.runner.dual = None
+            self.net._form = self.runner.dual = None
 
     def run(self):
         """Train; returns the History. Whatever ends the run (the last epoch, divergence,
@@ -295,6 +308,8 @@ class Trainer:
         try:
             if self.dual:
                 self._start_dual()
+            elif self.transposed:
+                self._start_transposed()
             self._epochs(progress)
             self._check_last_update()
             if self.best is not None and o.restore_best and o.patience is not None:
@@ -313,9 +328,9 @@ class Trainer:
         with deferred_interrupt() as interrupt:
             for epoch in range(o.epochs):
                 self.optimizer.learning_rate = self.base_rate / (1 + o.lr_decay * (epoch // o.decay_every))
-                if self.net._dual is not None and getattr(self.net._dual, "stale", False):
+                if self.net._form is not None and self.net._form.stale:
                     self._end_dual()  # parameters were set meanwhile: start again from them
-                    self._start_dual()
+                    self._start_dual() if self.dual else self._start_transposed()
                 cost = self.runner.epoch(self.batches, interrupt)
                 if cost is None:
                     self._diverged(*self.runner.refused)

@@ -138,6 +138,8 @@ cdef class Workspace:
     cdef bint _training, _masked
     cdef list _drawn      # per hidden layer, the buffer of the masks it draws (or None)
     cdef object _bound_keep, _rng, _lock  # the last dropout call's keep list and generator
+    cdef Sparse _sp
+    cdef object _sp_arrays
     cdef bitgen_t* _gen
     cdef readonly list grads
 
@@ -304,7 +306,8 @@ cdef class Workspace:
     def run(self, params, X, Y, int mode, double lr=0.0, double l2=0.0, masks=None,
             double limit=INFINITY, backup=None, out=None, int opt=OPT_GD, state=None,
             double beta1=0.0, double beta2=0.0, double eps=0.0, double c1=1.0, double c2=1.0,
-            bint nesterov=False, weights=None, dropout=None, rng=None, dual=None):
+            bint nesterov=False, weights=None, dropout=None, rng=None, dual=None,
+            bint transposed=False):
         """One compiled call: A[L] into ``out`` (MODE_FORWARD), or J (MODE_COST), or J with
         gradients in :attr:`grads` (MODE_GRADIENTS), or J and one update with learning
         rate ``lr`` (MODE_STEP) by the rule ``opt`` (OPT_*; momentum and Adam update
@@ -317,16 +320,22 @@ cdef class Workspace:
         ``dual`` (a :class:`DualTable`, training steps only), X is the batch's example
         indices into the table's training set (intp, 1-D) and the first layer trains in dual
         form. X may also be sparse (fastdl._sparse.SparseColumns: CSC arrays of the whole
-        matrix and the batch's columns). Returns J (0.0 when predicting)."""
+        matrix and the batch's columns); with ``transposed`` (a fit's steps), the first
+        pair of ``params`` and of ``backup`` holds W[1]ᵀ (n_x, n1), which the sparse products
+        read by contiguous rows (see :meth:`restore_rows`). Returns J (0.0 when predicting)."""
         cdef Call c
         cdef double J
         cdef int block
         cdef cnp.ndarray Xa
         cdef cnp.ndarray Ya
         cdef Py_ssize_t item
-        c.dual, c.sparse = NULL, False
+        c.dual, c.sparse, c.sp_wt, c.sp = NULL, False, False, NULL
         if type(X) is not np.ndarray and hasattr(X, "indptr"):  # fastdl._sparse.SparseColumns
             self._sparse_batch(X, &c)
+            if transposed:
+                if mode != MODE_STEP:
+                    raise ValueError("a transposed W[1] serves training steps only")
+                self._sparse_buffers(X, &c)
         elif dual is not None:
             Xa = X
             c.dual = self._dual_batch(dual, Xa, mode)
@@ -418,6 +427,39 @@ cdef class Workspace:
         c.sp_indices = <const int*>cnp.PyArray_DATA(indices)
         c.sp_data, c.sp_idx = cnp.PyArray_DATA(data), idx
         return 0
+
+    cdef int _sparse_buffers(self, X, Call* c) except -1:
+        """The buffers of a transposed-W[1] sparse step, sized for this batch's stored values
+        (grown, all at once, when a batch needs more)."""
+        cdef Py_ssize_t j, nnz = 0, col
+        cdef int n = self.layers[0].n, n_x = self.layers[0].n_prev
+        for j in range(c.m):
+            col = c.sp_idx[j] if c.sp_idx != NULL else j
+            nnz += c.sp_indptr[col + 1] - c.sp_indptr[col]
+        cap = min(n_x, max(nnz, 1))
+        if self._sp_arrays is None or self._sp_arrays[1].shape[0] < cap:
+            arrays = (np.full(n_x, -1, dtype=np.int32), np.empty(cap, dtype=np.int32),
+                      np.empty((cap, n), dtype=self.dtype), np.zeros(n, dtype=self.dtype),
+                      np.empty(n, dtype=np.float64))
+            self._sp_arrays = arrays
+            self._sp.slot = <int*>cnp.PyArray_DATA(arrays[0])
+            self._sp.feats = <int*>cnp.PyArray_DATA(arrays[1])
+            self._sp.rows = cnp.PyArray_DATA(arrays[2])
+            self._sp.zeros = cnp.PyArray_DATA(arrays[3])
+            self._sp.acc = <double*>cnp.PyArray_DATA(arrays[4])
+            self._sp.K, self._sp.saved_rows = 0, False
+        c.sp, c.sp_wt = &self._sp, True
+        return 0
+
+    def restore_rows(self, WT):
+        """Undo the last accepted transposed gd step, which saved only the rows it changed;
+        False when that step kept no such backup (the caller restores its own copy)."""
+        cdef int k, n = self.layers[0].n
+        if self._sp_arrays is None or not self._sp.saved_rows:
+            return False
+        feats, rows = self._sp_arrays[1], self._sp_arrays[2]
+        WT[feats[:self._sp.K]] = rows[:self._sp.K]
+        return True
 
     cdef Dual* _dual_batch(self, DualTable table, cnp.ndarray indices, int mode) except NULL:
         """The table, pointed at this batch's example indices (checked: the kernel trusts them)."""

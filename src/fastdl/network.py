@@ -65,7 +65,10 @@ class Network:
         self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
         self._backup_valid = False
         self.history = None  # the History of the latest fit, also one that raised
-        self._dual = None  # the first layer's dual form while a fit trains it (fastdl._dual)
+        # While a fit holds W[1] in another form (dual, fastdl._dual; transposed for sparse
+        # X, fastdl._sparse), the object that keeps it; W[1] itself is then brought up to
+        # date only when read (_sync).
+        self._form = None
         self.metadata = {}
 
     # -- configuration ------------------------------------------------------------
@@ -89,7 +92,7 @@ class Network:
         self._sync()
         state = self.__dict__.copy()
         del state["_engine"], state["_backup"]
-        state["_dual"] = None
+        state["_form"] = None
         return state
 
     def __setstate__(self, state):
@@ -113,8 +116,8 @@ class Network:
     def _sync(self):
         """Bring W[1] up to date when a fit trains it in dual form (one product): every
         read of the parameters goes through here."""
-        if self._dual is not None:
-            self._dual.materialize(self._params[0][0])
+        if self._form is not None:
+            self._form.materialize(self._params[0][0])
 
     @property
     def parameters(self):
@@ -132,8 +135,8 @@ class Network:
             np.copyto(W, W_new)
             np.copyto(b, b_new)
         self._backup_valid = False
-        if self._dual is not None:  # set during a dual fit: it starts again from these
-            self._dual.stale = True
+        if self._form is not None:  # set during a fit: its form starts again from these
+            self._form.stale = True
 
     def _copy_params(self, into=None):
         """Copies of the parameters, written into ``into`` (a previous copy) when given."""
@@ -152,8 +155,8 @@ class Network:
 
     def _snapshot(self, into=None):
         """The parameters as they are now, to go back to later (early stopping's best):
-        in a dual fit, the first layer's (s, U, Q) instead of a copy of W[1]."""
-        if self._dual is None:
+        while a fit holds W[1] in another form, that form's copy instead of W[1]'s."""
+        if self._form is None:
             return self._copy_params(None if into is None else into[0]), None
         pairs, table = (None, None) if into is None else into
         if pairs is None:
@@ -163,26 +166,24 @@ class Network:
                 if l:
                     np.copyto(W_copy, W)
                 np.copyto(b_copy, b)
-        return pairs, self._dual.table.snapshot(table)
+        return pairs, self._form.snapshot(table)
 
     def _restore_snapshot(self, snapshot):
         pairs, table = snapshot
         self._restore(pairs)
         if table is not None:
-            self._dual.table.restore(table)
-            self._dual.dirty = True
+            self._form.restore(table)
 
     def _restore_backup(self):
-        """Go back to the parameters of the last training step whose cost was good (in a
-        dual fit, W[1]'s backup is the table's: the engine does not copy W[1])."""
+        """Go back to the parameters of the last training step whose cost was good (while a
+        fit holds W[1] in another form, W[1]'s backup is that form's)."""
         if not self._backup_valid:
             return
-        if self._dual is None:
+        if self._form is None:
             self._restore(self._backup)
             return
         self._restore([(None if l == 0 else W, b) for l, (W, b) in enumerate(self._backup)])
-        self._dual.table.restore_backup()
-        self._dual.dirty = True
+        self._form.restore_backup()
 
     # -- validation -------------------------------------------------------------------
     def _check_X(self, X):
@@ -266,8 +267,8 @@ class Network:
         X, Y = self._check_XY(X, Y)
         learning_rate = v.check_positive("learning_rate", learning_rate)
         self._sync()
-        if self._dual is not None:  # a step from a callback of a dual fit: it starts again
-            self._dual.stale = True
+        if self._form is not None:  # a step from a callback during a fit: its form restarts
+            self._form.stale = True
         first = not self._backup_valid
         J = self._engine.step(self._params, X, Y, GradientDescent(learning_rate), self._backup)
         if not accepted(J):

@@ -25,6 +25,7 @@ from .._optimizers import Adam, GradientDescent, Momentum
 from .._progress import Progress
 from .._training import (Batches, DivergenceWarning, EpochRunner, IndexBatches,
                          divergence_message, params_finite)
+from .._sparse import Transposed
 from ..history import History
 
 
@@ -48,6 +49,8 @@ def fit_stochastic(est, X, Y, sample_weight, incremental):
     progress = Progress(est.max_iter, 1 if est.progress else 0)
     start = time.perf_counter()
     est.n_iter_ = 0  # epochs of this call (scikit-learn counts them afresh each call)
+    if isinstance(batches, IndexBatches) and getattr(net._engine, "transposes_sparse", False):
+        net._form = Transposed(net)  # W[1]ᵀ, whose rows the sparse products read (fastdl._sparse)
     try:
         for _ in range(est.max_iter):
             loss = est._runner.epoch(batches)
@@ -68,6 +71,8 @@ def fit_stochastic(est, X, Y, sample_weight, incremental):
         warnings.warn("Training interrupted by user.")
     finally:
         progress.close()
+        net._sync()
+        net._form = None
     if est.early_stopping:
         net._restore(est._best_params)
 
@@ -191,6 +196,7 @@ def _update_no_improvement_count(est, history, validation):
         est._no_improvement_count = 0
     if score > est.best_validation_score_:
         est.best_validation_score_ = score
+        est.network_._sync()
         est.network_._copy_params(est._best_params)
         history.best_epoch = len(history.costs) - 1
 
