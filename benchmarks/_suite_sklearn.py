@@ -21,8 +21,6 @@ import statistics
 import sys
 import warnings
 
-import numpy as np
-
 from benchmarks.common import TIMER
 from _compare_report import environment, fmt_time, load_average, markdown_table, text_table, write_outputs
 
@@ -119,7 +117,7 @@ HEADER = ["data set", "solver", "scikit-learn fit", "fastdl fit", "speed-up",
 
 def markdown(report):
     env = report["environment"]
-    lines = [f"<!-- Written by benchmarks/compare.py --suite sklearn; do not edit by hand. -->",
+    lines = ["<!-- Written by benchmarks/compare.py --suite sklearn; do not edit by hand. -->",
              "### fastdl.sklearn against scikit-learn's MLP: a whole fit",
              "",
              f"- Machine: {env['cpu']}, {env['cores']} cores, {env['memory_gib']:.1f} GiB; "

@@ -77,7 +77,7 @@ def test_every_first_layer_activation(rng, backend, activation, dtype):
 def test_softmax_weights_dropout_and_a_custom_activation(rng, backend):
     """Everything else fit does goes on as in the primal form: the dual form only
     changes how W[1] is kept."""
-    numba = pytest.importorskip("numba")  # noqa: F841
+    pytest.importorskip("numba")
     softsign = fastdl.custom_activation("softsign_dual", lambda z: z / (1 + abs(z)),
                                         lambda z: 1 / (1 + abs(z)) ** 2)
     X, _ = _wide(rng)

@@ -23,8 +23,8 @@ from sklearn.model_selection import train_test_split
 
 from .._optimizers import Adam, GradientDescent, Momentum
 from .._progress import Progress
-from .._training import (Batches, DivergenceWarning, EpochRunner, IndexBatches,
-                         divergence_message, params_finite)
+from .._batches import Batches, IndexBatches
+from .._training import DivergenceWarning, EpochRunner, divergence_message, params_finite
 from .._sparse import Transposed
 from ..history import History
 
