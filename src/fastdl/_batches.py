@@ -4,6 +4,8 @@
 every batch reaches BLAS contiguous); :class:`IndexBatches` names the examples by index
 instead (a sparse X's columns, or a dual fit's bare indices), copying nothing but Y.
 """
+import math
+
 import numpy as np
 
 
@@ -83,7 +85,13 @@ def _take_columns(source, order, out):
 
 class DropoutMasks:
     """Inverted-dropout masks D[l]/keep_prob per hidden layer, drawn from the network's
-    generator into buffers allocated once per batch size."""
+    generator into buffers allocated once per batch size.
+
+    Each 64-bit draw of the bit generator gives two units (its low, then its high 32 bits
+    u): a unit is kept when u < ⌈keep_prob·2³²⌉, so with probability keep_prob (to 2⁻³²),
+    and is then worth 1/keep_prob. The compiled engine draws the very same masks inside
+    its call (fastdl._kernels._draw_mask), so both backends train on the same bits.
+    """
 
     def __init__(self, layer_dims, keep_prob, dtype, rng):
         self.keep_prob, self.dtype, self.rng = keep_prob, dtype, rng
@@ -100,7 +108,11 @@ class DropoutMasks:
         masks = self.buffers[m]
         for mask, p in zip(masks, self.keep_prob):
             if mask is not None:
-                self.rng.random(out=mask, dtype=self.dtype)
-                np.less(mask, p, out=mask)  # D[l]: 1 keeps a unit, 0 drops it
-                mask *= self.dtype.type(1 / p)
+                draws = self.rng.bit_generator.random_raw((mask.size + 1) // 2)
+                halves = np.empty(2 * draws.size, dtype=np.uint64)
+                np.bitwise_and(draws, np.uint64(0xFFFFFFFF), out=halves[0::2])
+                np.right_shift(draws, np.uint64(32), out=halves[1::2])
+                threshold = np.uint64(math.ceil(p * 2.0**32))
+                np.less(halves[:mask.size].reshape(mask.shape), threshold, out=mask, casting="unsafe")
+                mask *= self.dtype.type(1 / p)  # D[l] (1 keeps, 0 drops) over keep_prob
         return masks

@@ -19,7 +19,8 @@ memory with the transpose flag flipped, so it is never copied.
 The small ``def`` functions at the end expose each kernel alone, for the tests.
 No kernel validates its input: the Python layer has done that once.
 """
-from libc.math cimport INFINITY, NAN
+from libc.math cimport INFINITY, NAN, ceil
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free
 from scipy.linalg.cython_blas cimport sgemm, dgemm, sgemv, dgemv, ssyrk, dsyrk
@@ -452,18 +453,21 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
 
 
 cdef void _draw_mask(bitgen_t* gen, floating* mask, size_t count, double keep) noexcept nogil:
-    """Inverted dropout's D/keep for ``count`` units, drawn in C order exactly as the
-    numpy path draws them: ``rng.random(dtype)`` (next_double; for float32 numpy's
-    next_float, the top 24 bits of next_uint32), then (u < keep) · (1/keep) in the dtype.
-    So a fit gives the same bits whichever side draws."""
+    """Inverted dropout's D/keep for ``count`` units in C order, exactly as
+    fastdl._batches.DropoutMasks draws them: each 64-bit draw of the generator gives two
+    units, its low then its high 32 bits u, kept when u < ⌈keep·2³²⌉ (so each is kept with
+    probability keep, to 2⁻³²) and then worth 1/keep in the dtype. Two units a draw: half
+    the calls of one uniform each."""
     cdef size_t k
-    cdef floating u, p = <floating>keep, scale = <floating>(1.0 / keep)
-    for k in range(count):
-        if floating is double:
-            u = gen.next_double(gen.state)
-        else:
-            u = (gen.next_uint32(gen.state) >> 8) * (<float>1.0 / <float>16777216.0)
-        mask[k] = scale if u < p else 0
+    cdef uint64_t r, threshold = <uint64_t>ceil(keep * 4294967296.0)
+    cdef floating scale = <floating>(1.0 / keep)
+    k = 0
+    while k < count:
+        r = gen.next_uint64(gen.state)
+        mask[k] = scale if (r & 0xFFFFFFFFu) < threshold else 0
+        if k + 1 < count:
+            mask[k + 1] = scale if (r >> 32) < threshold else 0
+        k += 2
 
 
 cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
