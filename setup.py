@@ -24,7 +24,11 @@ directives = {
 # never -ffinite-math-only (it deletes NaN/inf tests, and the divergence check relies on
 # them). What is kept lets loops vectorise: no errno from exp/log (-fno-math-errno), no
 # FP traps (-fno-trapping-math), and reassociation for the row sums
-# (-fassociative-math needs -fno-signed-zeros). The CPU-specific code comes from
+# (-fassociative-math needs -fno-signed-zeros). No fused multiply-adds (-ffp-contract=off):
+# gcc fused a loop's vector and scalar versions differently, and which one runs depends
+# on how close the arrays lie (the vectoriser's overlap check), so Adam on one seed ended
+# 1 ulp apart from run to run as the heap moved (see test_kernels' placement tests);
+# unfused, the loops also round as the numpy reference does. The CPU-specific code comes from
 # target_clones in _fastmath.h, not from -march=native, so a wheel runs anywhere.
 # No OpenMP: with the elementwise loops split over 2 threads (for blocks over 65536
 # entries), one step of [784, 256, 128, 1] at m=4096 went from 57 to 131 ms and
@@ -32,7 +36,7 @@ directives = {
 # workers spin after each loop on the cores the next BLAS call needs (see
 # benchmarks/README.md). BLAS threads alone use both cores for the products.
 MATH_FLAGS = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
-              "-fassociative-math", "-freciprocal-math"]
+              "-fassociative-math", "-freciprocal-math", "-ffp-contract=off"]
 GCC_LIKE = sys.platform != "win32"
 
 if DEBUG:

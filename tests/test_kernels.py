@@ -300,3 +300,123 @@ def test_all_within_finds_any_bad_entry(rng, dtype):
             assert K.all_within(y) is False, (bad, where)
     assert K.all_within(x[:, ::2]) is None  # not contiguous: the caller falls back to numpy
     assert K.all_within(x.astype(np.int64)) is None
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 768])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_dropout_draws_equal_the_numpy_ones(dtype, count):
+    """The masks drawn in C (two units a 64-bit draw, written as bit patterns) are the
+    very masks fastdl._batches.DropoutMasks draws, odd counts included."""
+    from fastdl._batches import DropoutMasks
+
+    keep = 0.7
+    out = np.empty(count, dtype=dtype)
+    K.draw_dropout(np.random.default_rng(11), out, keep)
+    expected = DropoutMasks([3, count, 1], [keep], np.dtype(dtype), np.random.default_rng(11)).draw(1)[0]
+    np.testing.assert_array_equal(out, expected.ravel())
+    assert set(np.unique(out)) <= {0, dtype(1 / keep)}
+
+
+# -- results do not depend on where in memory the arrays lie ----------------------------------
+# A vectorised sum that first steps to an aligned address splits its terms over the lanes
+# differently for each start address, and so rounds differently: the same network then
+# trained differently from one run to the next as the heap put its buffers elsewhere.
+def _placed(array, shift, rng):
+    """A copy of ``array`` whose data starts ``shift`` elements past a 64-byte boundary,
+    with garbage in the bytes around it."""
+    itemsize = array.dtype.itemsize
+    raw = rng.integers(0, 256, array.nbytes + 192, dtype=np.uint8)
+    start = (-raw.ctypes.data) % 64 + shift * itemsize
+    placed = raw[start:start + array.nbytes].view(array.dtype).reshape(array.shape)
+    placed[...] = array
+    assert placed.ctypes.data % 64 == shift * itemsize
+    return placed
+
+
+def _shift_pairs(dtype):
+    lanes = 64 // np.dtype(dtype).itemsize
+    return [(shift, (3 * shift + 1) % lanes) for shift in range(lanes)]
+
+
+def _same_bits(results, expected):
+    for got, want in zip(results, expected):
+        np.testing.assert_array_equal(np.atleast_1d(got).view(np.uint8), np.atleast_1d(want).view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_backward_sums_do_not_depend_on_addresses(rng, name, dtype):
+    lin, b = _data(rng, dtype, n=3, m=203)
+    A, dA = np.empty_like(lin), rng.standard_normal(lin.shape).astype(dtype)
+    K.activation_forward(K.ACTIVATION_CODES[name], lin, b, A, SLOPE)
+    results = []
+    for shift, other in _shift_pairs(dtype):
+        dZ, db = _placed(np.zeros_like(lin), shift, rng), np.empty((3, 1), dtype)
+        K.activation_backward(K.ACTIVATION_CODES[name], _placed(dA, other, rng),
+                              _placed(A, shift, rng), dZ, db, SLOPE)
+        results.append((dZ.copy(), db))
+    for result in results[1:]:
+        _same_bits(result, results[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ELEMENTWISE + ["exp", "softmax"])
+def test_forward_and_output_do_not_depend_on_addresses(rng, name, dtype):
+    n = 4 if name == "softmax" else 3
+    lin, b = _data(rng, dtype, n=n, m=203)
+    if name == "softmax":
+        Y = np.eye(n, dtype=dtype)[:, rng.integers(0, n, lin.shape[1])]
+    else:
+        Y = naive.random_labels(rng, name, lin.shape, dtype)
+    code, results = K.ACTIVATION_CODES[name], []
+    for shift, other in _shift_pairs(dtype):
+        A = _placed(np.zeros_like(lin), other, rng)
+        if name != "softmax":
+            K.activation_forward(code, _placed(lin, shift, rng), b, A, SLOPE)
+        dZ, db = _placed(np.zeros_like(lin), other, rng), np.empty((n, 1), dtype)
+        J = K.output_layer(code, _placed(lin, shift, rng), b, _placed(Y, other, rng), dZ, db,
+                           SLOPE, _placed(np.linspace(0.5, 1.5, lin.shape[1], dtype=dtype), shift, rng))
+        results.append((A.copy(), dZ.copy(), db, np.float64(J)))
+    for result in results[1:]:
+        _same_bits(result, results[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sum_of_squares_does_not_depend_on_addresses(rng, dtype):
+    W = rng.standard_normal((7, 131)).astype(dtype)
+    sums = [K.sum_of_squares(_placed(W, shift, rng)) for shift, _ in _shift_pairs(dtype)]
+    _same_bits(sums[1:], sums[:1] * (len(sums) - 1))
+
+
+def _packed(arrays, gap):
+    """Copies of ``arrays`` laid out one after another in one buffer, ``gap`` elements apart:
+    where arrays lie this close, the vectoriser's overlap check sends a loop down its
+    scalar version, which must compute exactly what the vector one does."""
+    size = arrays[0].size
+    buffer = np.zeros(len(arrays) * (size + gap), arrays[0].dtype)
+    placed = [buffer[i * (size + gap):i * (size + gap) + size].reshape(a.shape)
+              for i, a in enumerate(arrays)]
+    for target, a in zip(placed, arrays):
+        target[...] = a
+    return placed
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rule", ["gd", "momentum", "nesterov", "adam"])
+@pytest.mark.parametrize("size", [1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 33])
+def test_updates_do_not_depend_on_where_their_arrays_lie(rng, rule, size, dtype):
+    theta, d, v = (rng.standard_normal((1, size)).astype(dtype) for _ in range(3))
+    s = rng.uniform(0, 0.1, (1, size)).astype(dtype)
+
+    def update(theta, d, v, s):
+        if rule == "gd":
+            K.gd_update(theta, d, 0.01)
+        elif rule == "adam":
+            K.adam_update(theta, d, v, s, 0.9, 0.999, 1e-8, 0.01, 3)
+        else:
+            K.momentum_update(theta, d, v, 0.9, 0.01, rule == "nesterov")
+        return theta, v, s
+
+    expected = update(*(a.copy() for a in (theta, d, v, s)))
+    for gap in range(20):
+        _same_bits(update(*_packed([theta, d, v, s], gap)), expected)
