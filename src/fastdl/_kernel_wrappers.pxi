@@ -165,3 +165,12 @@ def accepts_cost(double J, double limit=INFINITY):
     """Whether the compiled iteration would apply an update after cost ``J``: False for
     NaN, ±inf and anything above ``limit``. Tests that the build kept IEEE semantics."""
     return _accept(J, limit)
+
+
+def draw_dropout(rng, floating[::1] out, double keep):  # OUT: the units' D/keep, in order
+    """The compiled iteration's dropout draw alone (see _draw_mask), from ``rng``'s bit
+    generator under its lock: what the tests hold against DropoutMasks."""
+    bits = rng.bit_generator
+    cdef bitgen_t* gen = <bitgen_t*>PyCapsule_GetPointer(bits.capsule, "BitGenerator")
+    with bits.lock, nogil:
+        _draw_mask[floating](gen, &out[0], out.shape[0], keep)
