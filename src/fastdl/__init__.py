@@ -8,6 +8,7 @@ which is the same memory and costs no copy.
 """
 from . import activations, datasets, jit
 from ._backends import BACKENDS, available_backends
+from ._guard import NetworkBusyError
 from ._io import load
 from .gradcheck import gradient_check
 from .history import History
@@ -25,6 +26,7 @@ __all__ = [
     "DivergenceWarning",
     "History",
     "Network",
+    "NetworkBusyError",
     "SearchResult",
     "activations",
     "available_backends",

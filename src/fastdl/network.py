@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _validation as v
 from ._backends import engine_class
+from ._guard import CallGuard, guarded
 from ._init import initialize_parameters
 from ._optimizers import GradientDescent, accepted, make_optimizer
 from ._spec import NetworkSpec
@@ -70,6 +71,7 @@ class Network:
         # date only when read (_sync).
         self._form = None
         self.metadata = {}
+        self._guard = CallGuard()
 
     # -- configuration ------------------------------------------------------------
     L = property(lambda self: self._spec.L, doc="The number of layers, input not counted.")
@@ -87,11 +89,12 @@ class Network:
                 f"dtype='{self.dtype.name}', backend='{self.backend}')")
 
     # -- pickling (what joblib and scikit-learn's clone-and-pickle rely on) --------------
+    @guarded("__getstate__", trains=False)
     def __getstate__(self):
         """Everything but the engine (its compiled buffers are rebuilt) and the backup."""
         self._sync()
         state = self.__dict__.copy()
-        del state["_engine"], state["_backup"]
+        del state["_engine"], state["_backup"], state["_guard"]
         state["_form"] = None
         return state
 
@@ -100,6 +103,7 @@ class Network:
         self._engine = engine_class(self._requested_backend)(self._spec)
         self._backup = [(np.empty_like(W), np.empty_like(b)) for W, b in self._params]
         self._backup_valid = False
+        self._guard = CallGuard()
 
     def dimensions(self, m=1):
         """The shape of W[l], b[l], Z[l] and A[l] for each layer, for a batch of ``m``.
@@ -120,6 +124,7 @@ class Network:
             self._form.materialize(self._params[0][0])
 
     @property
+    @guarded("parameters", trains=False)
     def parameters(self):
         """A new dict of copies: ``{'W1': (n[1], n_x), 'b1': (n[1], 1), ...}``."""
         self._sync()
@@ -128,6 +133,7 @@ class Network:
             out[f"W{l}"], out[f"b{l}"] = W.copy(), b.copy()
         return out
 
+    @guarded("set_parameters", trains=True)
     def set_parameters(self, params):
         """Validate every key, shape and value of ``params``, then copy them in."""
         pairs = v.check_parameters(params, self._spec.layer_dims, self._spec.dtype)
@@ -195,6 +201,7 @@ class Network:
         return X, Y
 
     # -- the math ---------------------------------------------------------------------
+    @guarded("forward", trains=False)
     def forward(self, X):
         """A[L] = g[L](W[L] ... g[1](W[1] X + b[1]) ... + b[L]), shape ``(n[L], m)``."""
         self._sync()
@@ -228,6 +235,7 @@ class Network:
             options["weights"] = v.check_sample_weight(sample_weight, X.shape[1], self.dtype)
         return options
 
+    @guarded("cost", trains=False)
     def cost(self, X, Y, *, l2=0.0, dropout_masks=None, sample_weight=None):
         """J: cross-entropy for a sigmoid output, categorical cross-entropy for softmax,
         half the Poisson deviance for exp, else (1/2m) Σ (A − Y)²; plus (λ/2m) Σ ‖W[l]‖²
@@ -243,6 +251,7 @@ class Network:
         return self._engine.cost(self._params, X, Y,
                                  **self._cost_options(X, l2, dropout_masks, sample_weight))
 
+    @guarded("gradients", trains=False)
     def gradients(self, X, Y, *, l2=0.0, dropout_masks=None, sample_weight=None):
         """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of :meth:`cost`, by backpropagation."""
         X, Y = self._check_XY(X, Y)
@@ -254,6 +263,7 @@ class Network:
             out[f"dW{l}"], out[f"db{l}"] = dW, db
         return out
 
+    @guarded("step", trains=True)
     def step(self, X, Y, learning_rate):
         """One batch gradient-descent iteration; returns the cost J before the update.
 
@@ -280,6 +290,7 @@ class Network:
             raise DivergenceError(divergence_message(learning_rate))
         return J
 
+    @guarded("fit", trains=True)
     def fit(self, X, Y, *, learning_rate=0.0075, epochs=3000, print_every=None, batch_size=None,
             shuffle=True, optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
             nesterov=False, lr_decay=0.0, decay_every=1, l2=0.0, keep_prob=1.0, dev=None,
@@ -364,6 +375,7 @@ class Network:
             return np.argmax(AL, axis=0).reshape(1, -1)
         return AL
 
+    @guarded("accuracy", trains=False)
     def accuracy(self, X, Y):
         """The fraction of labels (sigmoid) or classes (softmax) ``predict`` gets right."""
         if not self._is_classifier:
@@ -379,6 +391,7 @@ class Network:
         return float(np.mean((AL > 0.5) == (Y > 0.5)))
 
     # -- files --------------------------------------------------------------------------
+    @guarded("save", trains=False)
     def save(self, path):
         """Write the configuration and parameters to ``path`` (an .npz, no pickle)."""
         from ._io import save_network
