@@ -10,6 +10,7 @@ from . import activations, datasets, jit
 from ._backends import BACKENDS, available_backends
 from ._guard import NetworkBusyError
 from ._io import load
+from ._limits import memory_limit, set_memory_limit
 from .gradcheck import gradient_check
 from .history import History
 from .jit import custom_activation
@@ -37,7 +38,9 @@ __all__ = [
     "gradient_check",
     "jit",
     "load",
+    "memory_limit",
     "recommended_split",
     "search",
+    "set_memory_limit",
     "train_dev_test_split",
 ]

@@ -22,7 +22,7 @@ class CallGuard:
     """Who is inside a network now: (the call's name, its thread, whether it trains)."""
 
     def __init__(self):
-        self._turn = threading.Condition()
+        self._turn = threading.Condition(threading.Lock())
         self._holder = None
         self._depth = 0
 

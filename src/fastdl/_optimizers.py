@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_choice, check_positive
+from ._validation import check_choice, check_fraction, check_positive
 
 NAMES = ("adam", "gd", "momentum")
 
@@ -177,8 +177,7 @@ def make_optimizer(name, learning_rate, *, beta=0.9, beta1=0.9, beta2=0.999, eps
     if name == "gd":
         return GradientDescent(learning_rate)
     for argument, value in (("beta", beta), ("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= value < 1:
-            raise ValueError(f"{argument} must be in [0, 1); got {value!r}")
+        check_fraction(argument, value)
     if name == "momentum":
         return Momentum(learning_rate, beta, nesterov)
     return Adam(learning_rate, beta1, beta2, check_positive("epsilon", epsilon))

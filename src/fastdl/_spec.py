@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._limits import check_network
 from ._losses import LOSS_FOR_OUTPUT
 
 
@@ -21,12 +22,18 @@ class NetworkSpec:
         The slope of leaky ReLU for z < 0.
     dtype : numpy.dtype
         float32 or float64, for parameters, activations and gradients alike.
+
+    A spec whose parameters would not fit in memory is refused as it is made
+    (fastdl._limits), so no network ever starts allocating them.
     """
 
     layer_dims: tuple
     activations: tuple
     leaky_slope: float
     dtype: np.dtype
+
+    def __post_init__(self):
+        check_network(self)
 
     @property
     def L(self):

@@ -336,7 +336,7 @@ class FitOptions:
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
         self.verbose = verbose
-        self.callbacks = list(callbacks or ())
+        self.callbacks = v.check_callbacks(callbacks)
         for callback in self.callbacks:
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables taking the History; got {callback!r}")

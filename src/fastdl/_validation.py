@@ -7,7 +7,9 @@ import numbers
 
 import numpy as np
 
+from . import _limits
 from . import activations as _activations
+from ._losses import LOSS_FOR_OUTPUT
 
 try:  # one compiled pass instead of numpy's temporaries; numpy does it without a build
     from ._kernels import all_within as _all_within
@@ -16,6 +18,8 @@ except Exception:  # pragma: no cover - no build, or a stale one (as in _backend
         return None
 
 DTYPES = ("float32", "float64")
+# The compiled engine keeps layer sizes and batch sizes in C ints, as BLAS takes them.
+MAX_SIZE = 2**31 - 1
 
 
 def check_choice(argument, value, choices):
@@ -50,10 +54,15 @@ def check_layer_dims(layer_dims):
             f"layer_dims needs the input size and at least one layer, [n_x, ..., n_L]; got {dims}"
         )
     for position, n in enumerate(dims):
+        what = "n_x" if position == 0 else f"n[{position}]"
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            what = "n_x" if position == 0 else f"n[{position}]"
             raise ValueError(
                 f"layer_dims[{position}] ({what}) must be a positive integer; got {n!r}"
+            )
+        if n > MAX_SIZE:
+            raise ValueError(
+                f"layer_dims[{position}] ({what}) is {int(n)}, more than the largest layer the "
+                f"engines take ({MAX_SIZE}: their sizes are 32-bit)"
             )
     return tuple(int(n) for n in dims)
 
@@ -142,9 +151,55 @@ def check_positive(argument, value, *, integer=False):
     return int(value) if integer else float(value)
 
 
+def check_fraction(argument, value):
+    """A number in [0, 1), as a float: a decay rate such as momentum's beta."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{argument} must be in [0, 1); got {value!r}")
+    return float(value)
+
+
+def check_callbacks(callbacks):
+    """``callbacks`` as a list of callables (None or () for none)."""
+    if callbacks is None:
+        return []
+    single = callable(callbacks)
+    if single or isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        hint = " (one callback: pass [callback])" if single else ""
+        raise TypeError(f"callbacks must be a list of callables taking the History; "
+                        f"got {callbacks!r}{hint}")
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(f"callbacks must be callables taking the History; got {callback!r}")
+    return callbacks
+
+
 def all_finite(array):
     """Whether every entry of a float array is finite, in one compiled pass when it can."""
     return bool(_all_within(array) or np.isfinite(array).all())
+
+
+def _has_nan(value):
+    if np.ndim(value) == 0:  # a cost
+        return math.isnan(value)
+    return not _all_within(value) and bool(np.isnan(value).any())
+
+
+def without_nan(result, what, X, params):
+    """``result`` (A[L], a cost, or a list of gradient pairs) if it holds no NaN; else a
+    ValueError: NaN comes only from arithmetic that overflowed (inf − inf, 0 · inf), so it
+    says how large X and the parameters are instead of returning a NaN prediction."""
+    arrays = [a for pair in result for a in pair] if isinstance(result, list) else [result]
+    if not any(_has_nan(a) for a in arrays):
+        return result
+    values = X if isinstance(X, np.ndarray) else X.matrix().data
+    largest_x = float(np.max(np.abs(values))) if values.size else 0.0
+    largest_p = max(float(np.max(np.abs(a))) for pair in params for a in pair)
+    raise ValueError(
+        f"{what} gives NaN: the arithmetic overflowed {X.dtype.name} (the largest |x| in X is "
+        f"{largest_x:.3g}, the largest parameter {largest_p:.3g}); standardise X (zero mean, "
+        f"unit variance per feature) and check the parameters"
+    )
 
 
 def _plain_array(argument, array):
@@ -201,6 +256,12 @@ def as_matrix(argument, array, dtype):
         )
     if values.shape[1] == 0:
         raise ValueError(f"{argument} is empty: it has shape {values.shape}, with no examples (m = 0)")
+    # Before any pass over the values: a cast copies (a uint8 X as float64 takes 8 times its
+    # memory), and a broadcast view can claim far more entries than memory holds.
+    dtype = np.dtype(dtype)
+    _limits.check_bytes(values.size * dtype.itemsize,
+                        lambda: f"{argument} of shape {values.shape} as {dtype.name}",
+                        hint="pass the examples in smaller parts")
     return _cast(argument, values, dtype)
 
 
@@ -243,6 +304,8 @@ def _one_hot(Y, K, dtype):
             f"Y holds the label {float(bad)!r}, but a softmax output with K = {K} classes takes "
             f"integer labels 0..{K - 1} of shape (1, m), or one-hot columns of shape ({K}, m)"
         )
+    _limits.check_bytes(K * labels.size * np.dtype(dtype).itemsize,
+                        f"Y's {labels.size} integer labels as one-hot columns of K = {K} classes")
     one_hot = np.zeros((K, labels.size), dtype=dtype)
     one_hot[labels.astype(np.intp), np.arange(labels.size)] = 1
     return one_hot
@@ -256,7 +319,7 @@ def _check_distributions(Y):
     if wrong.any():
         j = int(np.argmax(wrong))
         raise ValueError(
-            f"Y's column {j} sums to {sums[j]!r}; a softmax output needs one-hot columns "
+            f"Y's column {j} sums to {float(sums[j])!r}; a softmax output needs one-hot columns "
             f"(or probabilities summing to 1), or integer labels of shape (1, m)"
         )
 
@@ -283,7 +346,24 @@ def check_Y(Y, n_y, m, output, dtype):
         )
     if output == "softmax":
         _check_distributions(Y)
+    elif LOSS_FOR_OUTPUT.get(output if isinstance(output, str) else None) == "squared_error":
+        _check_squarable(Y, output)
     return Y
+
+
+def _check_squarable(Y, output):
+    """Targets whose square overflows the dtype would make the squared-error cost inf (and
+    every step a divergence), whatever the network predicts."""
+    limit = math.sqrt(float(np.finfo(Y.dtype).max))
+    if _all_within(Y, -limit, limit) or not (np.abs(Y) > limit).any():
+        return
+    i, j = np.argwhere(np.abs(Y) > limit)[0]
+    name = output if isinstance(output, str) else output.name
+    raise ValueError(
+        f"Y holds {str(Y[i, j])} at [{i}, {j}]: beyond ±{limit:.3g} the squared error "
+        f"(A − Y)² of the {name!r} output overflows {Y.dtype.name}; rescale Y (standardise "
+        f"the targets)"
+    )
 
 
 def check_parameters(params, layer_dims, dtype):
@@ -291,6 +371,8 @@ def check_parameters(params, layer_dims, dtype):
     if not isinstance(params, dict):
         raise TypeError(f"parameters must be a dict like {{'W1': ..., 'b1': ...}}; got {type(params).__name__}")
     L = len(layer_dims) - 1
+    _limits.check_bytes(_limits.parameter_entries(layer_dims) * np.dtype(dtype).itemsize,
+                        f"set_parameters' copies of the parameters of a Network({list(layer_dims)})")
     expected = {f"{name}{l}" for l in range(1, L + 1) for name in ("W", "b")}
     missing = sorted(expected - params.keys())
     unknown = sorted(set(params) - expected, key=str)
@@ -340,4 +422,9 @@ def check_sample_weight(sample_weight, m, dtype):
         raise ValueError(f"sample_weight[{j}] is {float(values[0, j])!r}; weights must be >= 0")
     if not values.any():
         raise ValueError("sample_weight is zero for every example: there is nothing to learn from")
+    with np.errstate(over="ignore"):
+        total = float(np.sum(values, dtype=np.float64))
+    if not math.isfinite(total):
+        raise ValueError(f"sample_weight sums to {total!r}, beyond float64's range; rescale the "
+                         f"weights (only their ratios matter)")
     return values

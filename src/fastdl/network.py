@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from . import _validation as v
+from . import _limits, _validation as v
 from ._backends import engine_class
 from ._guard import CallGuard, guarded
 from ._init import initialize_parameters
@@ -205,7 +205,8 @@ class Network:
     def forward(self, X):
         """A[L] = g[L](W[L] ... g[1](W[1] X + b[1]) ... + b[L]), shape ``(n[L], m)``."""
         self._sync()
-        return self._engine.forward(self._params, self._check_X(X))
+        X = _limits.check_batch(self._spec, self._check_X(X), "forward", training=False)
+        return v.without_nan(self._engine.forward(self._params, X), "forward", X, self._params)
 
     def _masks(self, dropout_masks, m):
         """Validated inverted-dropout masks, one per hidden layer (or None)."""
@@ -247,17 +248,21 @@ class Network:
         so a weight of 2 counts an example twice and 0 leaves it out (m becomes Σ w).
         """
         X, Y = self._check_XY(X, Y)
+        _limits.check_batch(self._spec, X, "cost", training=True)
         self._sync()
-        return self._engine.cost(self._params, X, Y,
-                                 **self._cost_options(X, l2, dropout_masks, sample_weight))
+        J = self._engine.cost(self._params, X, Y,
+                              **self._cost_options(X, l2, dropout_masks, sample_weight))
+        return v.without_nan(J, "cost", X, self._params)
 
     @guarded("gradients", trains=False)
     def gradients(self, X, Y, *, l2=0.0, dropout_masks=None, sample_weight=None):
         """``{'dW1': ..., 'db1': ..., ..., 'dWL': ..., 'dbL': ...}`` of :meth:`cost`, by backpropagation."""
         X, Y = self._check_XY(X, Y)
+        _limits.check_batch(self._spec, X, "gradients", training=True)
         self._sync()
         _, grads = self._engine.gradients(
             self._params, X, Y, **self._cost_options(X, l2, dropout_masks, sample_weight))
+        v.without_nan(grads, "gradients", X, self._params)
         out = {}
         for l, (dW, db) in enumerate(grads, start=1):
             out[f"dW{l}"], out[f"db{l}"] = dW, db
@@ -275,6 +280,7 @@ class Network:
             (it is undone).
         """
         X, Y = self._check_XY(X, Y)
+        _limits.check_batch(self._spec, X, "step", training=True)
         learning_rate = v.check_positive("learning_rate", learning_rate)
         self._sync()
         if self._form is not None:  # a step from a callback during a fit: its form restarts
@@ -353,6 +359,7 @@ class Network:
                              restore_best=restore_best, on_divergence=on_divergence,
                              verbose=verbose, callbacks=callbacks, sample_weight=weights,
                              first_layer=first_layer)
+        _limits.check_fit(self, X, optimizer, options)
         return Trainer(self, X, Y, optimizer, options).run()
 
     # -- prediction ---------------------------------------------------------------------
@@ -381,7 +388,9 @@ class Network:
         if not self._is_classifier:
             raise ValueError(f"accuracy needs a 'sigmoid' or 'softmax' output layer; "
                              f"got {self._spec.output!r}")
-        return self._accuracy_checked(*self._check_XY(X, Y))
+        X, Y = self._check_XY(X, Y)
+        _limits.check_batch(self._spec, X, "accuracy", training=False)
+        return self._accuracy_checked(X, Y)
 
     def _accuracy_checked(self, X, Y):
         self._sync()

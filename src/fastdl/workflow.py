@@ -24,10 +24,25 @@ def recommended_split(m):
     return 1 - 2 * dev, dev, dev
 
 
+def _is_number(value):
+    """A real number that is not a bool (numpy scalars too)."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
+
+
 def _fraction(argument, value):
-    if not 0 <= value < 1:
+    if not _is_number(value) or not 0 <= value < 1:
         raise ValueError(f"{argument} must be a fraction in [0, 1); got {value!r}")
     return float(value)
+
+
+def _seed(seed):
+    """None, a non-negative integer or a numpy generator (numpy's own refusals say less)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence,
+                                         np.random.BitGenerator)):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be None or a non-negative integer; got {seed!r}")
+    return seed
 
 
 def train_dev_test_split(X, Y, *, dev=None, test=None, shuffle=True, seed=None):
@@ -52,7 +67,7 @@ def train_dev_test_split(X, Y, *, dev=None, test=None, shuffle=True, seed=None):
     test = default_test if test is None else _fraction("test", test)
     if dev + test >= 1:
         raise ValueError(f"dev + test must leave examples to train on; got {dev} + {test} >= 1")
-    order = np.random.default_rng(seed).permutation(m) if shuffle else np.arange(m)
+    order = np.random.default_rng(_seed(seed)).permutation(m) if shuffle else np.arange(m)
     n_dev, n_test = int(round(dev * m)), int(round(test * m))
     if m - n_dev - n_test < 1:
         raise ValueError(f"m = {m} examples leave none to train on with dev={dev}, test={test}")
@@ -108,7 +123,7 @@ class Diagnosis:
 
 
 def _error(argument, value):
-    if not 0 <= value <= 1:
+    if not _is_number(value) or not 0 <= value <= 1:
         raise ValueError(f"{argument} must be an error rate in [0, 1]; got {value!r}")
     return float(value)
 

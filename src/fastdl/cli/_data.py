@@ -13,6 +13,7 @@ GENERATED = {"planar": datasets.make_planar, "linear": datasets.make_linear,
              "regression": datasets.make_regression}
 CLASSIFIER_OUTPUTS = ("sigmoid", "softmax")
 MAX_INTEGER_CLASSES = 20  # an integer target with more distinct values is taken for a quantity
+MAX_LABEL = 2**53  # whole numbers beyond this (1e300 is one) are quantities, not class labels
 
 
 @dataclass
@@ -76,7 +77,8 @@ def _decide(values, numeric, output, where):
             output = "sigmoid" if len(distinct) <= 2 else "softmax"
         elif set(distinct) <= {0.0, 1.0}:
             output = "sigmoid"
-        elif all(float(v).is_integer() for v in distinct) and len(distinct) <= MAX_INTEGER_CLASSES:
+        elif (all(float(v).is_integer() and abs(v) < MAX_LABEL for v in distinct)
+              and len(distinct) <= MAX_INTEGER_CLASSES):
             output = "sigmoid" if len(distinct) == 2 else "softmax"
         else:
             return "linear", None
@@ -89,6 +91,9 @@ def _decide(values, numeric, output, where):
         distinct = [int(v) if float(v).is_integer() else v for v in distinct]
         if output == "sigmoid" and set(distinct) <= {0, 1}:
             distinct = [0, 1]
+    if len(distinct) == 1:  # nothing to tell apart, and no name for the other class
+        raise ValueError(f"{where} holds one class only ({distinct[0]!r}): a classifier learns "
+                         f"from two classes or more")
     if output == "sigmoid" and len(distinct) > 2:
         raise ValueError(f"{where} has {len(distinct)} classes; a sigmoid output takes two "
                          f"(use --output softmax)")

@@ -38,6 +38,9 @@ def add_parser(commands):
 
 def _check_outputs(args):
     """Everything that would fail after training fails before it."""
+    if args.keep_prob < 1 and not args.layers:
+        raise ValueError(f"--keep-prob {args.keep_prob} drops hidden units, but the network has no "
+                         f"hidden layer; give --layers (e.g. --layers 20,7)")
     for path in (args.out, args.plot):
         if path:
             _args.existing_directory_for(path)

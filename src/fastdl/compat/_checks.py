@@ -4,7 +4,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_choice, check_positive  # noqa: F401 (used as _checks.*)
+from .. import _limits
+from .._validation import MAX_SIZE, check_choice, check_positive  # noqa: F401 (used as _checks.*)
 
 
 def array(name, value, *, ndim=2, finite=True):
@@ -26,12 +27,17 @@ def array(name, value, *, ndim=2, finite=True):
                     else f" (for one row use {name}.reshape(1, -1))")
         raise ValueError(f"{name} must be a {ndim}-D array; got {values.ndim}-D shape "
                          f"{values.shape}{hint}")
+    if values.ndim == 2 and values.size == 0:  # 1/m and the course's means are undefined
+        raise ValueError(f"{name} is empty: it has shape {values.shape}")
     if values.dtype.kind != "f":
         values = values.astype(np.float64)
     bad = ~np.isfinite(values) if finite else np.isnan(values)
     if bad.any():
-        where = ", ".join(str(i) for i in np.argwhere(bad)[0])
         what = "NaN or infinite values" if finite else "NaN"
+        if values.ndim == 0:  # a number: no position to name
+            expected = "a finite number" if finite else "a number, not NaN"
+            raise ValueError(f"{name} is {float(values)!r}; expected {expected}")
+        where = ", ".join(str(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name} holds {what}, e.g. at [{where}]")
     return values
 
@@ -119,10 +125,21 @@ def gradient_pairs(parameters, grads, L):
 
 
 def dimension(name, value):
-    """A positive integer size (numpy integers too)."""
+    """A positive integer size (numpy integers too), no larger than the engines take."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if value > MAX_SIZE:
+        raise ValueError(f"{name} is {int(value)}, more than the largest layer the engines take "
+                         f"({MAX_SIZE}: their sizes are 32-bit)")
     return int(value)
+
+
+def parameter_memory(dims, what):
+    """Refuse, before drawing them, float64 parameters for ``dims`` that would not fit:
+    W[l] and b[l] of every layer, and the draw each W[l] is scaled from."""
+    entries = sum(n * (n_prev + 1) for n_prev, n in zip(dims, dims[1:]))
+    largest = max(n * n_prev for n_prev, n in zip(dims, dims[1:]))
+    _limits.check_bytes(8 * (entries + largest), f"{what}({dims})", hint="use smaller layers")
 
 
 def sizes(name, values, length=None):

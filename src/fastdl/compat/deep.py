@@ -75,6 +75,7 @@ def initialize_parameters(n_x, n_h, n_y):
     """W1, b1, W2, b2 for a two-layer network: ``np.random.seed(1)``, then W1 and W2 drawn
     in that order as ``np.random.randn(...) * 0.01``; zero biases."""
     n_x, n_h, n_y = (_checks.dimension(k, n) for k, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
+    _checks.parameter_memory([n_x, n_h, n_y], "initialize_parameters")
     randn = _engine.seeded_randn(1)
     W1 = randn(n_h, n_x) * 0.01
     W2 = randn(n_y, n_h) * 0.01
@@ -85,6 +86,7 @@ def initialize_parameters_deep(layer_dims):
     """W[l] = ``np.random.randn(n[l], n[l−1]) / np.sqrt(n[l−1])`` for l = 1..L after
     ``np.random.seed(1)``; zero biases."""
     dims = _checks.sizes("layer_dims", layer_dims)
+    _checks.parameter_memory(dims, "initialize_parameters_deep")
     randn = _engine.seeded_randn(1)
     parameters = {}
     for l in range(1, len(dims)):

@@ -27,7 +27,9 @@ def sigmoid(z):
 
 def initialize_with_zeros(dim):
     """``(w, b)``: w zeros of shape (dim, 1), b = 0.0 (zeros are fine without hidden layers)."""
-    return np.zeros((_checks.dimension("dim", dim), 1)), 0.0
+    dim = _checks.dimension("dim", dim)
+    _checks.parameter_memory([dim, 1], "initialize_with_zeros")
+    return np.zeros((dim, 1)), 0.0
 
 
 def _bias(b):

@@ -30,6 +30,7 @@ def initialize_parameters(n_x, n_h, n_y):
     """W1 = randn(n_h, n_x) · 0.01 then W2 = randn(n_y, n_h) · 0.01 from numpy's global
     generator (seeded by the caller: ``nn_model`` seeds it with 3); zero biases."""
     n_x, n_h, n_y = (_checks.dimension(k, n) for k, n in (("n_x", n_x), ("n_h", n_h), ("n_y", n_y)))
+    _checks.parameter_memory([n_x, n_h, n_y], "initialize_parameters")
     W1 = np.random.randn(n_h, n_x) * 0.01
     W2 = np.random.randn(n_y, n_h) * 0.01
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}

@@ -142,6 +142,7 @@ class BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype,
                                                  ensure_non_negative=True)
+            v.check_sample_weight(sample_weight, X.shape[0], dtype)  # their sum must be finite
         if self.solver == "lbfgs":
             _solvers.fit_lbfgs(self, X, Y, sample_weight)
         else:
@@ -154,6 +155,10 @@ class BaseMLP(BaseEstimator):
         if any(isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n <= 0
                for n in sizes):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        for i, n in enumerate(sizes):
+            if n > v.MAX_SIZE:
+                raise ValueError(f"hidden_layer_sizes[{i}] is {int(n)}, more than the largest "
+                                 f"layer the engines take ({v.MAX_SIZE}: their sizes are 32-bit)")
         return [int(n) for n in sizes]
 
     def _hidden_activations(self, n_hidden):
@@ -225,6 +230,9 @@ class BaseMLP(BaseEstimator):
         if len(values) != n_hidden:
             raise ValueError(f"keep_prob has {len(values)} values but there are {n_hidden} "
                              f"hidden layers")
+        for layer, p in enumerate(values, start=1):  # a list's entries escape the constraints
+            if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0 < p <= 1:
+                raise ValueError(f"keep_prob for hidden layer {layer} must be in (0, 1]; got {p!r}")
         return [float(p) for p in values]
 
     # -- prediction --------------------------------------------------------------------

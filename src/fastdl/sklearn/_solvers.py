@@ -21,6 +21,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from .. import _limits
 from .._optimizers import Adam, GradientDescent, Momentum
 from .._progress import Progress
 from .._batches import Batches, IndexBatches
@@ -146,9 +147,11 @@ def _batches(est, X, Y, sample_weight):
         if est.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
                           "going to be clipped")
-        size = int(np.clip(est.batch_size, 1, n))
+        size = min(max(int(est.batch_size), 1), n)  # np.clip overflows past int64
     weights = None if sample_weight is None else sample_weight.reshape(1, n)
     XT, YT = est.network_._check_XY(X.T, Y.T)
+    _limits.check_training(est.network_._spec, XT, size, shuffle=est.shuffle,
+                           what=f"{type(est).__name__}.fit")
     order = None
     if est.shuffle and size < n:
         rs, index = est._random_state, np.arange(n)
@@ -236,6 +239,7 @@ def fit_lbfgs(est, X, Y, sample_weight):
     evaluation is one engine call for the cost and all the gradients."""
     net = est.network_
     XT, YT = net._check_XY(X.T, Y.T)
+    _limits.check_batch(net._spec, XT, f"{type(est).__name__}.fit (lbfgs)", training=True)
     weights = None if sample_weight is None else sample_weight.reshape(1, -1)
     sizes = [array.size for pair in net._params for array in pair]
     gradient = np.empty(sum(sizes))
