@@ -40,7 +40,12 @@ MATH_FLAGS = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
 GCC_LIKE = sys.platform != "win32"
 
 if DEBUG:
-    compile_args = ["-O0", "-g"]
+    # The checks are Cython's (boundscheck, wraparound, initializedcheck above), written into
+    # the C as tests that raise IndexError, so gcc keeps them at any -O level. CI runs the
+    # whole test suite against this build (.ci/debug_build.sh): 90 s at -O0, 81 s at -O1 on
+    # the 2-core machine (3447 tests), so -O0 stays, for the debugger. FASTDL_DEBUG_OPT=-O1
+    # is there should the suite outgrow CI's 15 minutes.
+    compile_args = [os.environ.get("FASTDL_DEBUG_OPT", "-O0"), "-g"]
 elif GCC_LIKE:
     compile_args = ["-O3"] + MATH_FLAGS
 else:
@@ -57,7 +62,8 @@ extensions = [
         "fastdl._kernels",
         ["src/fastdl/_kernels.pyx"],
         depends=["src/fastdl/_fastmath.h", "src/fastdl/_workspace.pxi",
-                 "src/fastdl/_kernel_wrappers.pxi", "src/fastdl/_dual.pxi"],
+                 "src/fastdl/_kernel_wrappers.pxi", "src/fastdl/_dual.pxi",
+                 "src/fastdl/_sparse.pxi"],
         include_dirs=[np.get_include(), "src/fastdl"],
         define_macros=macros,
         libraries=libraries,
@@ -65,4 +71,27 @@ extensions = [
     )
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives))
+
+def _build_kind_changed(kind, path=os.path.join("build", "fastdl-build-kind")):
+    """Whether this tree's last build was of another kind (debug or release, other flags).
+
+    cythonize and build_ext redo a step only when a source is newer than its output, but the
+    generated _kernels.c has the directives written into it: after a build of the other kind
+    in the same tree both would keep the old one, giving a FASTDL_DEBUG=1 build that says
+    BOUNDSCHECK = True but checks nothing, or a release build that still checks. A change of
+    kind therefore regenerates the C (and so recompiles it).
+    """
+    try:
+        with open(path) as f:
+            if f.read() == kind:
+                return False
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(kind)
+    return True
+
+
+_kind = repr((sorted(directives.items()), compile_args, macros))
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, force=_build_kind_changed(_kind)))
