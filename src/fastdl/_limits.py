@@ -192,12 +192,18 @@ def _is_dense(X):
     return not hasattr(X, "indptr")  # fastdl._sparse.SparseColumns is never copied dense
 
 
+@functools.lru_cache(maxsize=256)
+def _call_bytes(layer_dims, m, itemsize, training, dense_X):
+    """batch_bytes, remembered: predict and cost are called again and again on one shape."""
+    return batch_bytes(list(layer_dims), m, itemsize, training=training, dense_X=dense_X)
+
+
 def check_batch(spec, X, what, *, training):
     """Refuse an engine call on all of X's examples at once (forward, cost, gradients,
     step) whose buffers would not fit; returns X."""
     m = X.shape[1]
     dims = _dims(spec)
-    check_bytes(batch_bytes(dims, m, spec.dtype.itemsize, training=training, dense_X=_is_dense(X)),
+    check_bytes(_call_bytes(tuple(spec.layer_dims), m, spec.dtype.itemsize, training, _is_dense(X)),
                 lambda: f"{what} on m = {m} examples with Network({dims}, dtype='{spec.dtype.name}')",
                 hint="pass the examples in smaller parts"
                 + (", or train with fit(..., batch_size=...)" if training else ""))
