@@ -10,7 +10,6 @@ and m = 1 works. numpy's RuntimeWarnings (an overflow deep inside) count as fail
 tests/test_validation.py holds the detailed message tests of the numpy backend; this file
 crosses inputs with entries and backends.
 """
-import re
 import warnings
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 
 import fastdl
 from cli_helpers import assert_one_line_error, run, write_csv
+from entry_calls import READS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -45,12 +45,7 @@ def _assert_same_params(net, expected):
 
 ENTRIES = {
     "fit": lambda net, X, Y: net.fit(X, Y, learning_rate=0.1, epochs=2),
-    "forward": lambda net, X, Y: net.forward(X),
-    "predict": lambda net, X, Y: net.predict(X),
-    "predict_proba": lambda net, X, Y: net.predict_proba(X),
-    "accuracy": lambda net, X, Y: net.accuracy(X, Y),
-    "cost": lambda net, X, Y: net.cost(X, Y),
-    "gradients": lambda net, X, Y: net.gradients(X, Y),
+    **READS,
     "step": lambda net, X, Y: net.step(X, Y, 0.1),
 }
 WITH_Y = [name for name in ENTRIES if name not in ("forward", "predict", "predict_proba")]
@@ -239,12 +234,7 @@ GOOD_X = [  # (id, the variant of X, its float64 copy)
     ("huge-but-finite", lambda X, tmp: X * 1e150),
 ]
 RESULTS = {
-    "forward": lambda net, X, Y: net.forward(X),
-    "predict": lambda net, X, Y: net.predict(X),
-    "predict_proba": lambda net, X, Y: net.predict_proba(X),
-    "accuracy": lambda net, X, Y: net.accuracy(X, Y),
-    "cost": lambda net, X, Y: net.cost(X, Y),
-    "gradients": lambda net, X, Y: net.gradients(X, Y),
+    **READS,
     "step": lambda net, X, Y: (net.step(X, Y, 0.1), net.parameters),
     "fit": lambda net, X, Y: (net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=4).costs,
                               net.parameters),

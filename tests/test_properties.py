@@ -23,6 +23,8 @@ import fastdl
 from fastdl import _numpy_backend
 from fastdl.activations import NAMES, OUTPUT_NAMES
 
+from entry_calls import READS
+
 pytestmark = [pytest.mark.filterwarnings("error::RuntimeWarning"),
               pytest.mark.skipif("cython" not in fastdl.available_backends(),
                                  reason="compares the compiled engine with the numpy reference")]
@@ -181,12 +183,7 @@ def _network(output, backend):
 
 
 CALLS = {
-    "forward": lambda net, X, Y: net.forward(X),
-    "predict": lambda net, X, Y: net.predict(X),
-    "predict_proba": lambda net, X, Y: net.predict_proba(X),
-    "accuracy": lambda net, X, Y: net.accuracy(X, Y),
-    "cost": lambda net, X, Y: net.cost(X, Y),
-    "gradients": lambda net, X, Y: net.gradients(X, Y),
+    **READS,
     "step": lambda net, X, Y: net.step(X, Y, 0.1),
     "fit": lambda net, X, Y: net.fit(X, Y, learning_rate=0.1, epochs=2, batch_size=2),
     "set_parameters": lambda net, X, Y: net.set_parameters({**net.parameters, "W2": X, "b2": Y}),
