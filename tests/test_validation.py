@@ -490,3 +490,13 @@ def test_masked_arrays_are_refused(entry):
     """A masked array's mask would be dropped silently (training on the hidden values)."""
     X, Y = _data()
     _raises(entry, np.ma.masked_greater(X, 0.5), Y, TypeError, "X is a masked array")
+
+
+@pytest.mark.parametrize("masks", [5, np.ones((4, 6)), "mask"], ids=["int", "array", "str"])
+def test_dropout_masks_must_be_a_list_per_hidden_layer(masks):
+    """Catches an int reaching len() ("object of type 'int' has no len()") or an array
+    being taken row by row as masks."""
+    net = fastdl.Network([3, 4, 1], seed=0)
+    X, Y = np.ones((3, 6)), np.ones((1, 6))
+    with pytest.raises(TypeError, match=r"dropout_masks must be a list with one mask .* per hidden layer \(1\)"):
+        net.cost(X, Y, dropout_masks=masks)

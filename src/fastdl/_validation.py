@@ -220,8 +220,11 @@ def _plain_array(argument, array):
 def _cast(argument, values, dtype):
     """``values`` as ``dtype``; finite values that overflow it (float64 beyond float32's
     range) get their own message rather than one about NaN."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        cast = values.astype(dtype, copy=False)
+    if values.dtype == dtype:
+        cast = values
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = values.astype(dtype, copy=False)
     if all_finite(cast):
         return cast
     index = tuple(np.argwhere(~np.isfinite(cast))[0])
@@ -257,11 +260,13 @@ def as_matrix(argument, array, dtype):
     if values.shape[1] == 0:
         raise ValueError(f"{argument} is empty: it has shape {values.shape}, with no examples (m = 0)")
     # Before any pass over the values: a cast copies (a uint8 X as float64 takes 8 times its
-    # memory), and a broadcast view can claim far more entries than memory holds.
+    # memory), and a broadcast view can claim far more entries than memory holds. An array
+    # of the dtype with memory of its own needs neither (and every call passes here).
     dtype = np.dtype(dtype)
-    _limits.check_bytes(values.size * dtype.itemsize,
-                        lambda: f"{argument} of shape {values.shape} as {dtype.name}",
-                        hint="pass the examples in smaller parts")
+    if values.dtype != dtype or 0 in values.strides:
+        _limits.check_bytes(values.size * dtype.itemsize,
+                            lambda: f"{argument} of shape {values.shape} as {dtype.name}",
+                            hint="pass the examples in smaller parts")
     return _cast(argument, values, dtype)
 
 

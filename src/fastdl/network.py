@@ -212,6 +212,9 @@ class Network:
         """Validated inverted-dropout masks, one per hidden layer (or None)."""
         if dropout_masks is None:
             return None
+        if not isinstance(dropout_masks, (list, tuple)):
+            raise TypeError(f"dropout_masks must be a list with one mask (or None) per hidden "
+                            f"layer ({self.L - 1}); got {type(dropout_masks).__name__}")
         if len(dropout_masks) != self.L - 1:
             raise ValueError(f"dropout_masks needs one entry per hidden layer ({self.L - 1}); "
                              f"got {len(dropout_masks)}")
