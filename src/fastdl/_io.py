@@ -294,7 +294,8 @@ def _check_names(path, meta, L):
 
 
 def _checked_metadata(path, meta):
-    """``meta`` once its keys and their types are what a fastdl Network was saved with."""
+    """``meta`` and its layer_dims, once its keys and their types are what a fastdl Network
+    was saved with."""
     _check_version(path, meta)
     missing = sorted({"layer_dims", "activations", "dtype", "leaky_slope", "init", "seed"} - meta.keys())
     if missing:
@@ -312,7 +313,7 @@ def _checked_metadata(path, meta):
     if not isinstance(meta.get("metadata", {}), dict):
         raise _corrupt(path, f"its metadata entry is a {type(meta['metadata']).__name__}, not a dict")
     _check_names(path, meta, len(dims) - 1)
-    return meta
+    return meta, dims
 
 
 # -- reading: the parameters --------------------------------------------------------------
@@ -354,8 +355,8 @@ def _read(path):
         size = os.fstat(file.fileno()).st_size
         with _open_archive(path, file, size) as archive:
             members = _members(path, archive, size)
-            meta = _checked_metadata(path, _metadata_json(path, archive, members))
-            dims, dtype = v.check_layer_dims(meta["layer_dims"]), np.dtype(meta["dtype"])
+            meta, dims = _checked_metadata(path, _metadata_json(path, archive, members))
+            dtype = np.dtype(meta["dtype"])
             headers = _parameter_headers(path, archive, members, dims, dtype)
             # The file holds these bytes, but the machine may still lack room for them and
             # for the network they become: refused before either is allocated.
