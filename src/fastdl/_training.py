@@ -337,9 +337,6 @@ class FitOptions:
             raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
         self.verbose = verbose
         self.callbacks = v.check_callbacks(callbacks)
-        for callback in self.callbacks:
-            if not callable(callback):
-                raise TypeError(f"callbacks must be callables taking the History; got {callback!r}")
 
 
 def _check_keep_prob(keep_prob, L):
