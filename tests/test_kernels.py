@@ -158,20 +158,30 @@ def test_cross_entropy_has_no_log_of_zero(dtype):
     np.testing.assert_array_equal(dZ, [[-1.0, 1.0]])
 
 
+# The kernel goes through the columns in chunks of 64: less than one, several with a
+# remainder, and an exact multiple.
+@pytest.mark.parametrize("m", [37, 203, 128])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_output(rng, dtype):
-    lin, b = _data(rng, dtype, n=4)
+def test_softmax_output(rng, dtype, m):
+    lin, b = _data(rng, dtype, n=4, m=m)
     lin[0, 0] = 900  # would overflow without subtracting the column maximum
+    lin[2, m - 1] = -900
     A = np.empty_like(lin)
     K.softmax(lin, b, A)
     _close(A, act.softmax(lin + b), dtype)
-    Y = np.eye(4, dtype=dtype)[:, rng.integers(0, 4, lin.shape[1])]
+    Y = np.eye(4, dtype=dtype)[:, rng.integers(0, 4, m)]
     dZ, db = np.empty_like(lin), np.empty((4, 1), dtype)
     J = K.output_layer(K.ACTIVATION_CODES["softmax"], lin, b, Y, dZ, db)
     shifted = (lin + b) - np.max(lin + b, axis=0, keepdims=True)
     log_A = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
-    _close(J, -np.sum(Y * log_A, dtype=np.float64) / lin.shape[1], dtype)
+    _close(J, -np.sum(Y * log_A, dtype=np.float64) / m, dtype)
     _close(dZ, A - Y, dtype)
+    # Y read through strides (a transposed view), with per-example weights
+    w = np.linspace(0.5, 1.5, m, dtype=dtype)
+    Y_strided = np.ascontiguousarray(Y.T).T
+    J_w = K.output_layer(K.ACTIVATION_CODES["softmax"], lin, b, Y_strided, dZ, db, SLOPE, w)
+    _close(J_w, -np.sum(w * Y * log_A, dtype=np.float64) / w.sum(dtype=np.float64), dtype)
+    _close(dZ, w * (A - Y), dtype)
 
 
 # (M, N, K): a general product, and the one-row / one-column outputs that go through GEMV.
