@@ -68,11 +68,26 @@ def _configured(text):
     return parse_size(text)
 
 
+def _environment_setting():
+    """FASTDL_MAX_MEMORY as os.environ has it now ('' when unset). Every engine call reads
+    it; on POSIX, os.environ keeps its values in a dict of encoded strings, and looking
+    there costs a tenth of os.environ.get (which encodes the name and decodes the value on
+    every call: 1.7 µs, 5% of a small network's step)."""
+    data = getattr(os.environ, "_data", None)
+    if os.name == "posix" and isinstance(data, dict):
+        raw = data.get(_ENVIRONMENT_KEY)
+        return "" if raw is None else os.fsdecode(raw)
+    return os.environ.get(ENVIRONMENT_VARIABLE, "")
+
+
+_ENVIRONMENT_KEY = os.fsencode(ENVIRONMENT_VARIABLE)
+
+
 def _limit_and_source():
     """(the limit in bytes, where it comes from, for messages)."""
     if _set_limit is not None:
         return _set_limit, "set by fastdl.set_memory_limit"
-    configured = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    configured = _environment_setting().strip()
     if configured:
         return _configured(configured), f"set by {ENVIRONMENT_VARIABLE}={configured}"
     physical = physical_memory()

@@ -241,6 +241,9 @@ def _cast(argument, values, dtype):
 
 def as_matrix(argument, array, dtype):
     """``array`` as a finite 2-D array of ``dtype``, copying only when it must."""
+    if (type(array) is np.ndarray and array.ndim == 2 and array.dtype == dtype
+            and array.shape[1] and 0 not in array.strides and _all_within(array)):
+        return array  # what every training step passes: nothing to convert or to size
     values = _plain_array(argument, array)
     if values.dtype.kind not in "biuf":
         raise TypeError(
@@ -273,10 +276,11 @@ def as_matrix(argument, array, dtype):
 def check_X(X, n_x, dtype):
     """X as a ``(n_x, m)`` array of ``dtype``; a scipy.sparse X as fastdl._sparse's
     SparseColumns (CSC, never densified)."""
-    from ._sparse import check_sparse_X, is_sparse
+    if type(X) is not np.ndarray:
+        from ._sparse import check_sparse_X, is_sparse
 
-    if is_sparse(X):
-        return check_sparse_X(X, n_x, dtype)
+        if is_sparse(X):
+            return check_sparse_X(X, n_x, dtype)
     X = as_matrix("X", X, dtype)
     if X.shape[0] != n_x:
         hint = ""
