@@ -24,6 +24,19 @@ def all_within(cnp.ndarray x, double low=-INFINITY, double high=INFINITY):
     return bool(ok)
 
 
+def all_pairs_finite(list pairs):
+    """Whether every array of a list of (W, b) pairs is finite: all_within on each, in one
+    call (a training step asks after every update); None when one is not a contiguous
+    float32/float64 array."""
+    cdef object result
+    for pair in pairs:
+        for array in pair:
+            result = all_within(array)
+            if result is None or not result:
+                return result
+    return True
+
+
 def gemm(bint trans_a, bint trans_b, double alpha,
          const floating[:, ::1] A,    # IN
          const floating[:, ::1] B,    # IN

@@ -19,6 +19,11 @@ from ._optimizers import Momentum
 from ._batches import Batches, DropoutMasks, IndexBatches
 from ._progress import Progress
 from ._validation import all_finite
+
+try:  # numpy checks without a build (as in _validation)
+    from ._kernels import all_pairs_finite as _all_pairs_finite
+except Exception:  # pragma: no cover
+    _all_pairs_finite = None
 from .history import History
 
 # A finite cost this many times the first one (or 1, if larger) counts as divergence.
@@ -56,6 +61,10 @@ def _columns(X, index):
 
 def params_finite(params):
     """Whether every W[l] and b[l] is finite (one compiled pass per array)."""
+    if _all_pairs_finite is not None and type(params) is list:
+        finite = _all_pairs_finite(params)
+        if finite is not None:
+            return finite
     return all(all_finite(W) and all_finite(b) for W, b in params)
 
 
