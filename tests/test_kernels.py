@@ -312,11 +312,11 @@ def test_all_within_finds_any_bad_entry(rng, dtype):
     assert K.all_within(x.astype(np.int64)) is None
 
 
-@pytest.mark.parametrize("count", [1, 2, 7, 768])
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 7, 768])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_compiled_dropout_draws_equal_the_numpy_ones(dtype, count):
-    """The masks drawn in C (two units a 64-bit draw, written as bit patterns) are the
-    very masks fastdl._batches.DropoutMasks draws, odd counts included."""
+    """The masks drawn in C (three units a 64-bit draw, written as bit patterns) are the
+    very masks fastdl._batches.DropoutMasks draws, every remainder of three included."""
     from fastdl._batches import DropoutMasks
 
     keep = 0.7
@@ -325,6 +325,21 @@ def test_compiled_dropout_draws_equal_the_numpy_ones(dtype, count):
     expected = DropoutMasks([3, count, 1], [keep], np.dtype(dtype), np.random.default_rng(11)).draw(1)[0]
     np.testing.assert_array_equal(out, expected.ravel())
     assert set(np.unique(out)) <= {0, dtype(1 / keep)}
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.8, 0.999])
+def test_compiled_dropout_keeps_each_unit_with_probability_keep(keep):
+    """Each of the three units of a draw (low, middle, high bits) is kept with probability
+    keep, independently of the others: a slip in the shifts shows as a wrong fraction at
+    one position of the three, or as units that agree too often."""
+    count = 3 * 200_000
+    out = np.empty(count, dtype=np.float64)
+    K.draw_dropout(np.random.default_rng(5), out, keep)
+    kept = (out != 0).reshape(-1, 3)
+    bound = 5 * np.sqrt(keep * (1 - keep) / kept.shape[0])  # five standard deviations
+    np.testing.assert_allclose(kept.mean(axis=0), keep, atol=bound)
+    both = (kept[:, 0] & kept[:, 1]).mean(), (kept[:, 1] & kept[:, 2]).mean()
+    np.testing.assert_allclose(both, keep * keep, atol=bound)
 
 
 # -- results do not depend on where in memory the arrays lie ----------------------------------

@@ -83,14 +83,17 @@ def _take_columns(source, order, out):
         np.take(source, order, axis=1, out=out, mode="clip")
 
 
+UNIT_BITS = 21  # three units a 64-bit draw (as fastdl._kernels._draw_mask)
+
+
 class DropoutMasks:
     """Inverted-dropout masks D[l]/keep_prob per hidden layer, drawn from the network's
     generator into buffers allocated once per batch size.
 
-    Each 64-bit draw of the bit generator gives two units (its low, then its high 32 bits
-    u): a unit is kept when u < ⌈keep_prob·2³²⌉, so with probability keep_prob (to 2⁻³²),
-    and is then worth 1/keep_prob. The compiled engine draws the very same masks inside
-    its call (fastdl._kernels._draw_mask), so both backends train on the same bits.
+    Each 64-bit draw of the bit generator gives three units (its bits 0-20, 21-41, then
+    42-62, u): a unit is kept when u < ⌈keep_prob·2²¹⌉, so with probability keep_prob (to
+    2⁻²¹), and is then worth 1/keep_prob. The compiled engine draws the very same masks
+    inside its call (fastdl._kernels._draw_mask), so both backends train on the same bits.
     """
 
     def __init__(self, layer_dims, keep_prob, dtype, rng):
@@ -108,11 +111,13 @@ class DropoutMasks:
         masks = self.buffers[m]
         for mask, p in zip(masks, self.keep_prob):
             if mask is not None:
-                draws = self.rng.bit_generator.random_raw((mask.size + 1) // 2)
-                halves = np.empty(2 * draws.size, dtype=np.uint64)
-                np.bitwise_and(draws, np.uint64(0xFFFFFFFF), out=halves[0::2])
-                np.right_shift(draws, np.uint64(32), out=halves[1::2])
-                threshold = np.uint64(math.ceil(p * 2.0**32))
-                np.less(halves[:mask.size].reshape(mask.shape), threshold, out=mask, casting="unsafe")
+                draws = self.rng.bit_generator.random_raw((mask.size + 2) // 3)
+                units = np.empty((draws.size, 3), dtype=np.uint64)
+                for part in range(3):
+                    np.right_shift(draws, np.uint64(UNIT_BITS * part), out=units[:, part])
+                units &= np.uint64(2**UNIT_BITS - 1)
+                threshold = np.uint64(math.ceil(p * 2.0**UNIT_BITS))
+                np.less(units.ravel()[:mask.size].reshape(mask.shape), threshold, out=mask,
+                        casting="unsafe")
                 mask *= self.dtype.type(1 / p)  # D[l] (1 keeps, 0 drops) over keep_prob
         return masks

@@ -452,16 +452,22 @@ cdef double _iterate(floating slope, Layer* layers, int L, Call* c) noexcept nog
     return J
 
 
+DEF UNIT_BITS = 21  # three units a 64-bit draw
+DEF UNIT_MASK = (1 << UNIT_BITS) - 1
+
+
 cdef void _draw_mask(bitgen_t* gen, floating* mask, size_t count, double keep) noexcept nogil:
     """Inverted dropout's D/keep for ``count`` units in C order, exactly as
-    fastdl._batches.DropoutMasks draws them: each 64-bit draw of the generator gives two
-    units, its low then its high 32 bits u, kept when u < ⌈keep·2³²⌉ (so each is kept with
-    probability keep, to 2⁻³²) and then worth 1/keep in the dtype. Two units a draw halve
-    the calls; the values are written as bit patterns (1/keep's, or zero's) because the
-    outcomes are random by design: a branch would mispredict, and an int-to-float
-    conversion chain each store to the one before (measured: 2.4 against 4.5 ns a unit)."""
-    cdef size_t k
-    cdef uint64_t r, threshold = <uint64_t>ceil(keep * 4294967296.0)
+    fastdl._batches.DropoutMasks draws them: each 64-bit draw of the generator gives three
+    units, its bits 0-20, 21-41 and 42-62 u, kept when u < ⌈keep·2²¹⌉ (so each is kept with
+    probability keep, to 2⁻²¹) and then worth 1/keep in the dtype. Three units a draw
+    make a third fewer calls of the generator than two (whose draws were half of what
+    dropout added to a [2, 16, 8, 1] step); the values are written as bit patterns (1/keep's,
+    or zero's) because the outcomes are random by design: a branch would mispredict, and an
+    int-to-float conversion chain each store to the one before (measured: 2.4 against 4.5 ns
+    a unit)."""
+    cdef size_t k, i, whole = count - count % 3
+    cdef uint64_t r, threshold = <uint64_t>ceil(keep * <double>(1 << UNIT_BITS))
     cdef uint64_t bits64
     cdef uint32_t bits32
     cdef floating scale = <floating>(1.0 / keep)
@@ -471,17 +477,20 @@ cdef void _draw_mask(bitgen_t* gen, floating* mask, size_t count, double keep) n
         memcpy(&bits64, &scale, 8)
     else:
         memcpy(&bits32, &scale, 4)
-    for k in range(0, count - 1 if count else 0, 2):
+    for k in range(0, whole, 3):
         r = gen.next_uint64(gen.state)
         if floating is double:
-            out64[k] = bits64 & (0 - <uint64_t>((r & 0xFFFFFFFFu) < threshold))
-            out64[k + 1] = bits64 & (0 - <uint64_t>((r >> 32) < threshold))
+            out64[k] = bits64 & (0 - <uint64_t>((r & UNIT_MASK) < threshold))
+            out64[k + 1] = bits64 & (0 - <uint64_t>(((r >> UNIT_BITS) & UNIT_MASK) < threshold))
+            out64[k + 2] = bits64 & (0 - <uint64_t>(((r >> (2 * UNIT_BITS)) & UNIT_MASK) < threshold))
         else:
-            out32[k] = bits32 & (0 - <uint32_t>((r & 0xFFFFFFFFu) < threshold))
-            out32[k + 1] = bits32 & (0 - <uint32_t>((r >> 32) < threshold))
-    if count % 2:
+            out32[k] = bits32 & (0 - <uint32_t>((r & UNIT_MASK) < threshold))
+            out32[k + 1] = bits32 & (0 - <uint32_t>(((r >> UNIT_BITS) & UNIT_MASK) < threshold))
+            out32[k + 2] = bits32 & (0 - <uint32_t>(((r >> (2 * UNIT_BITS)) & UNIT_MASK) < threshold))
+    if whole < count:
         r = gen.next_uint64(gen.state)
-        mask[count - 1] = scale if (r & 0xFFFFFFFFu) < threshold else 0
+        for i in range(count - whole):
+            mask[whole + i] = scale if ((r >> (i * UNIT_BITS)) & UNIT_MASK) < threshold else 0
 
 
 cdef void _backward_pass(floating slope, Layer* layers, int L, Call* c) noexcept nogil:
