@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import fastdl
+from fastdl._optimizers import GradientDescent
 
 BACKENDS = fastdl.available_backends()
 TOL = {"float64": 1e-9, "float32": 1e-4}
@@ -108,6 +109,12 @@ def test_auto_uses_the_dual_form_where_it_is_cheaper(rng, monkeypatch):
     X_tall, Y_tall = _wide(rng, n_x=5, m=60)
     fastdl.Network([5, 8, 1], seed=0).fit(X_tall, Y_tall, epochs=50)
     assert chosen == [(400, 30)]  # Adam and tall data: primal
+    X_big, Y_big = _wide(rng, n_x=400, m=300)
+    fastdl.Network([400, 64, 1], seed=0).fit(X_big, Y_big, learning_rate=0.1, epochs=50)
+    # Fewer multiply-adds in dual form, but its table (W[1]₀, G and the 64 x 300 arrays)
+    # would hold 3x the entries of X: primal.
+    assert chosen == [(400, 30)]
+    assert _dual.prefer_dual([4000, 64, 1], 300, 50, GradientDescent(0.1), dev=False)  # 10x n_x
 
 
 def test_dual_where_it_cannot_apply_says_why(rng):

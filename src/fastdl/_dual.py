@@ -32,21 +32,31 @@ def why_not_dual(optimizer):
             f"the training examples; the dual form needs 'gd' or 'momentum'")
 
 
+def dual_table_entries(n_x, n1, M):
+    """The entries a dual table holds beyond the network: W[1]₀ (n[1]·n_x), G and the rows
+    of a batch (M² each at most), P₀, U, its saved copy, the step's E and, under momentum,
+    the velocity's Q, R, RG and a saved Q (eight n[1]·M arrays at most)."""
+    return n1 * n_x + 2 * M * M + 8 * n1 * M
+
+
 def prefer_dual(layer_dims, M, epochs, optimizer, dev, nnz=None):
-    """The cost rule of ``first_layer="auto"``: dual when it is applicable, G = XᵀX takes
-    no more memory than X (M <= n_x; for a sparse X, M² <= its stored entries), and its
-    multiply-adds over the whole fit are fewer. With ``nnz`` the stored entries of a sparse
-    X (None: dense, n_x·M), a product with X costs n[1]·nnz:
+    """The cost rule of ``first_layer="auto"``: dual when it is applicable, its table
+    (:func:`dual_table_entries`) takes no more memory than X (for a sparse X, its stored
+    entries), and its multiply-adds over the whole fit are fewer. With ``nnz`` the stored
+    entries of a sparse X (None: dense, n_x·M), a product with X costs n[1]·nnz:
 
     * primal: 2·n[1]·nnz per epoch (W[1] X forward, dZ[1] Xᵀ backward);
     * dual: n[1]·M² per epoch, plus P₀ and the final W[1] (n[1]·nnz each), G (nnz·M/2 at
       most) and, with a dev set, W[1] materialised every epoch to score it (n[1]·nnz).
+
+    The memory condition keeps a fit's peak near the primal one's where the first layer is
+    wide too (``[1024, 1024, ...]`` on m = 1024: the table would be 9x the size of X).
     """
     if why_not_dual(optimizer) is not None:
         return False
     n_x, n1 = layer_dims[0], layer_dims[1]
     entries = n_x * M if nnz is None else nnz
-    if M > n_x or M * M > entries:
+    if M > n_x or dual_table_entries(n_x, n1, M) > entries:
         return False
     primal = epochs * 2.0 * n1 * entries
     per_epoch = n1 * M * M + (n1 * entries if dev else 0)
