@@ -163,14 +163,17 @@ def calibrate(fn, target):
     return max(1, int(target / max(once, 1e-9)))
 
 
-def interleaved(callables, repeat, target, budget):
+def interleaved(callables, repeat, target, budget, warm_up=0.0):
     """Per contender: the seconds per call of each round, in a new random order each round.
 
-    The order is shuffled (with a fixed seed) rather than rotated because a contender
-    slows down whoever runs next: PyTorch's OpenMP workers and the other library's
-    OpenBLAS workers keep spinning for a while after their call, on the same two cores.
-    Under rotation one contender would always follow PyTorch; shuffled, each follows
-    each other one in few rounds, and the medians do not see it.
+    Before each timed sample the contender runs untimed for ``warm_up`` seconds (at least
+    one call): the sample then measures it in the steady state of its own training loop,
+    after the previous contender's idle threads have stopped spinning. PyTorch's OpenMP
+    workers spin for several ms after each call, on the same two cores: measured on
+    ``[12288, 20, 7, 5, 1]`` m=209 float32, the engine's call right after PyTorch's took
+    8.2 ms, after 20 ms of its own calls 2.9 ms (PyTorch's: 5.4 and 4.2 ms).
+    The order is shuffled (with a fixed seed) rather than rotated, so that a slow spell of
+    the machine, or what warm-up leaves of another library's threads, hits all alike.
 
     ``repeat`` rounds, or fewer (but at least :data:`MIN_ROUNDS`) where that many would
     take more than ``budget`` seconds: on the large networks a single round of every
@@ -180,7 +183,7 @@ def interleaved(callables, repeat, target, budget):
     for name, fn in callables.items():
         start = TIMER()
         numbers[name] = calibrate(fn, target)
-        round_time += max(target, TIMER() - start)  # a sample lasts about this long
+        round_time += max(target, TIMER() - start) + warm_up  # a sample lasts about this long
     rounds = max(min(repeat, MIN_ROUNDS), min(repeat, int(budget / round_time)))
     samples = {name: [] for name in callables}
     names, order = list(callables), random.Random(SEED)
@@ -188,13 +191,18 @@ def interleaved(callables, repeat, target, budget):
         for name in order.sample(names, len(names)):
             fn, number = callables[name], numbers[name]
             start = TIMER()
+            fn()
+            while TIMER() - start < warm_up:
+                fn()
+            start = TIMER()
             for _ in range(number):
                 fn()
             samples[name].append((TIMER() - start) / number)
     return samples, numbers
 
 
-def run_case(layer_dims, m, dtype, backends, peers, repeat, target, budget, skipped):
+def run_case(layer_dims, m, dtype, backends, peers, repeat, target, budget, skipped,
+             warm_up=0.0):
     """Time every contender on one (network, dtype); returns the JSON record."""
     X, Y = make_data(layer_dims[0], m, dtype)
     params = fastdl.Network(layer_dims, dtype=dtype, seed=SEED, backend="numpy")._params
@@ -213,7 +221,7 @@ def run_case(layer_dims, m, dtype, backends, peers, repeat, target, budget, skip
         if name != FLOOR:
             first_costs[name] = float(fn())  # J before the first update, same start for all
     check_costs(first_costs, dtype, layer_dims, m)
-    samples, numbers = interleaved(callables, repeat, target, budget)
+    samples, numbers = interleaved(callables, repeat, target, budget, warm_up)
     return {
         "network": name_of(layer_dims, m), "layer_dims": list(layer_dims), "m": m, "dtype": dtype,
         "median_s": {k: float(np.median(v)) for k, v in samples.items()},
@@ -290,6 +298,11 @@ def parse_args(argv):
     parser.add_argument("--sample-time", type=float,
                         help="seconds one sample aims at (default and quick 0.002): short "
                              "samples keep a stall of the machine in few of them")
+    parser.add_argument("--warm-up", type=float, metavar="SECONDS",
+                        help="untimed calls before each sample, for at least this long "
+                             "(default 0.02, quick 0.002): each contender is timed in its "
+                             "own steady state, after the last one's idle threads have "
+                             "stopped spinning (PyTorch's OpenMP workers spin for ms)")
     parser.add_argument("--statistic", choices=["median", "min"], default="median",
                         help="what the tables show (JSON has both): the median of the rounds, "
                              "or the fastest, for machines whose stalls hit most rounds")
@@ -326,11 +339,13 @@ def parse_args(argv):
         args.repeat = 3 if args.quick else 25
     if args.sample_time is None:
         args.sample_time = 0.002
+    if args.warm_up is None:
+        args.warm_up = 0.002 if args.quick else 0.02
     unknown = sorted(set(args.skip) - set(PEERS))
     if unknown:
         parser.error(f"--skip: {unknown} are not peers; expected names from {sorted(PEERS)}")
-    if args.repeat < 1 or args.sample_time <= 0:
-        parser.error("--repeat must be >= 1 and --sample-time > 0")
+    if args.repeat < 1 or args.sample_time <= 0 or args.warm_up < 0:
+        parser.error("--repeat must be >= 1, --sample-time > 0 and --warm-up >= 0")
     return args
 
 
@@ -361,13 +376,14 @@ def main(argv=None):
     for layer_dims, m, dtype in cases:
         print(f"timing {layer_dims} m={m} {dtype} ...", flush=True)
         results.append(run_case(layer_dims, m, dtype, backends, peers, args.repeat,
-                                args.sample_time, args.case_time, skipped))
+                                args.sample_time, args.case_time, skipped, args.warm_up))
     memory = [] if args.no_memory else memory_records(cases, backends)
     report = {
         "command": "python benchmarks/compare.py " + shlex.join(argv),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "environment": environment(), "load_at_start": load_at_start,
         "settings": {"repeat": args.repeat, "sample_time_s": args.sample_time,
+                     "warm_up_s": args.warm_up,
                      "statistic": args.statistic,
                      "case_time_s": args.case_time,
                      "learning_rate": LEARNING_RATE, "hidden": "relu", "output": "sigmoid",

@@ -77,6 +77,35 @@ def test_compare_quick_writes_json_markdown_and_readme(tmp_path):
     assert "old table" not in text and out_md.read_text() in text
 
 
+def test_compare_warms_each_contender_up_before_its_timed_sample():
+    compare, = import_benchmarks("compare")
+    calls = {"a": 0, "b": 0}
+
+    def counter(name):
+        def call():
+            calls[name] += 1
+        return call
+
+    samples, numbers = compare.interleaved({n: counter(n) for n in calls}, repeat=3, target=1e-6,
+                                           budget=10.0, warm_up=0.0)
+    assert [len(v) for v in samples.values()] == [3, 3]
+    # calibrate's call, then per round one untimed warm-up call and the timed ones.
+    assert calls == {n: 1 + 3 * (1 + numbers[n]) for n in calls}
+
+
+def test_the_course_target_compares_the_engine_with_the_fastest_peer():
+    report_module, = import_benchmarks("_compare_report")
+    medians = {"fastdl cython": 4.0, "GEMM floor": 4.1, "numpy notes": 6.0, "PyTorch": 3.9}
+    report = {"results": [{"network": "course", "layer_dims": [12288, 20, 7, 5, 1], "m": 209,
+                           "dtype": "float32", "median_s": medians}], "memory": []}
+    rows = {row[0]: row for row in report_module.target_rows(report, "median_s")}
+    peer = rows["cython engine at or below the fastest peer (1.00x)"]
+    assert peer[3] == "NO" and peer[2].startswith("1.03")
+    medians["PyTorch"] = 4.0
+    rows = {row[0]: row for row in report_module.target_rows(report, "median_s")}
+    assert rows["cython engine at or below the fastest peer (1.00x)"][3] == "yes"
+
+
 def test_compare_course_suite_writes_its_own_readme_section(tmp_path):
     """Catches the course suite writing into (or wiping) the iteration suite's section."""
     out_json, readme = tmp_path / "c.json", tmp_path / "README.md"
