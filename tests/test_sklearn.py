@@ -182,6 +182,48 @@ def test_weight_two_is_a_duplicate_and_zero_a_removal(rng, solver, Estimator):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
 
 
+# -- BLAS threads ------------------------------------------------------------------------------
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("n, expected", [(60, 1), (2000, None)])
+def test_lbfgs_runs_small_evaluations_on_one_blas_thread_and_restores_them(rng, monkeypatch, n,
+                                                                            expected):
+    """Catches a limit that is never taken, one that outlives the fit, and one taken on
+    evaluations large enough for both cores."""
+    from threadpoolctl import threadpool_limits
+
+    from fastdl.sklearn import _solvers, _threads
+
+    seen, minimize = [], _solvers.scipy.optimize.minimize
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return minimize(*args, **kwargs)
+
+    monkeypatch.setattr(_solvers.scipy.optimize, "minimize", spy)
+    X, y = _data(rng, n=n, kind="binary")
+    hidden = (8,) if expected == 1 else (100, 50)
+    assert (_threads.evaluation_multiply_adds([X.shape[1], *hidden, 1], n)
+            < _threads.ONE_THREAD_BELOW) == (expected == 1)
+    with threadpool_limits(2, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = _blas_threads()
+        MLPClassifier(hidden_layer_sizes=hidden, solver="lbfgs", max_iter=2).fit(X, y)
+        assert _blas_threads() == before
+    assert seen == [before if expected is None else [1] * len(before)]
+
+
+def test_evaluation_multiply_adds_counts_each_product_once():
+    from fastdl.sklearn._threads import evaluation_multiply_adds
+
+    # forward 4·3 + 2·4, backward dW the same, Wᵀ·dZ for the second layer only: 2·4; × m
+    assert evaluation_multiply_adds([3, 4, 2], 10) == (12 + 8 + 12 + 8 + 8) * 10
+
+
 # -- what fastdl adds ---------------------------------------------------------------------------
 def test_fastdl_activations_dropout_and_float32(rng):
     X, y = _data(rng, kind="multiclass")

@@ -28,6 +28,7 @@ from .._batches import Batches, IndexBatches
 from .._training import DivergenceWarning, EpochRunner, divergence_message, params_finite
 from .._sparse import Transposed
 from ..history import History
+from ._threads import blas_threads_for
 
 
 # -- the stochastic loop ----------------------------------------------------------------------
@@ -263,9 +264,10 @@ def fit_lbfgs(est, X, Y, sample_weight):
             print(f"Iteration {len(est.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
 
     x0 = np.concatenate([array.ravel() for pair in net._params for array in pair]).astype(np.float64)
-    result = scipy.optimize.minimize(
-        cost_and_gradient, x0, method="L-BFGS-B", jac=True, callback=after_iteration,
-        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
+    with blas_threads_for(net._spec.layer_dims, XT.shape[1]):
+        result = scipy.optimize.minimize(
+            cost_and_gradient, x0, method="L-BFGS-B", jac=True, callback=after_iteration,
+            options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
     est.n_iter_ = min(result.nit, est.max_iter)
     if result.status != 0:
         warnings.warn(f"lbfgs failed to converge after {est.n_iter_} iteration(s) "
