@@ -189,39 +189,74 @@ def _blas_threads():
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize("n, expected", [(60, 1), (2000, None)])
-def test_lbfgs_runs_small_evaluations_on_one_blas_thread_and_restores_them(rng, monkeypatch, n,
-                                                                            expected):
-    """Catches a limit that is never taken, one that outlives the fit, and one taken on
-    evaluations large enough for both cores."""
+@pytest.mark.parametrize("n, hidden, parts", [(60, (8,), 1), (2000, (100, 50), 2)])
+def test_lbfgs_threads_follow_the_size_of_an_evaluation(rng, monkeypatch, n, hidden, parts):
+    """Small evaluations run whole on one BLAS thread, large ones in parts (one BLAS thread
+    each); the thread counts are back as they were when fit returns. Catches a limit never
+    taken or never restored, and a split never made (or made of small evaluations)."""
     from threadpoolctl import threadpool_limits
 
-    from fastdl.sklearn import _solvers, _threads
+    from fastdl import _split_gradients
+    from fastdl.sklearn import _solvers
 
-    seen, minimize = [], _solvers.scipy.optimize.minimize
+    seen, made, minimize = [], [], _solvers.scipy.optimize.minimize
+    original_init = _split_gradients.SplitGradients.__init__
 
     def spy(*args, **kwargs):
         seen.append(_blas_threads())
         return minimize(*args, **kwargs)
 
+    def record(self, engine, X, Y, weights, parts):
+        made.append(parts)
+        original_init(self, engine, X, Y, weights, parts)
+
     monkeypatch.setattr(_solvers.scipy.optimize, "minimize", spy)
+    monkeypatch.setattr(_split_gradients.SplitGradients, "__init__", record)
     X, y = _data(rng, n=n, kind="binary")
-    hidden = (8,) if expected == 1 else (100, 50)
-    assert (_threads.evaluation_multiply_adds([X.shape[1], *hidden, 1], n)
-            < _threads.ONE_THREAD_BELOW) == (expected == 1)
     with threadpool_limits(2, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         before = _blas_threads()
         MLPClassifier(hidden_layer_sizes=hidden, solver="lbfgs", max_iter=2).fit(X, y)
         assert _blas_threads() == before
-    assert seen == [before if expected is None else [1] * len(before)]
+    assert seen == [[1] * len(before)]
+    assert made == ([] if parts == 1 else [parts])
 
 
-def test_evaluation_multiply_adds_counts_each_product_once():
-    from fastdl.sklearn._threads import evaluation_multiply_adds
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator, kind", [(MLPClassifier, "multiclass"),
+                                             (MLPRegressor, "two targets")])
+def test_lbfgs_in_parts_trains_as_scikit_learn_does(rng, monkeypatch, Estimator, kind):
+    from fastdl import _split_gradients
+    from fastdl.sklearn import _solvers, _threads
+
+    monkeypatch.setattr(_threads, "PART_MULTIPLY_ADDS", 1)  # split even this small fit
+    monkeypatch.setattr(_solvers, "blas_threads", lambda: 3)
+    made, original_init = [], _split_gradients.SplitGradients.__init__
+
+    def record(self, engine, X, Y, weights, parts):
+        made.append(parts)
+        original_init(self, engine, X, Y, weights, parts)
+
+    monkeypatch.setattr(_split_gradients.SplitGradients, "__init__", record)
+    X, y = _data(rng, kind=kind)
+    weights = rng.uniform(0.5, 2, len(X))
+    options = dict(hidden_layer_sizes=(7, 5), random_state=3, max_iter=15, solver="lbfgs",
+                   alpha=0.01)
+    ours = Estimator(**options).fit(X, y, sample_weight=weights)
+    theirs = getattr(sk, Estimator.__name__)(**options).fit(X, y, sample_weight=weights)
+    assert made == [3]
+    _assert_trained_alike(ours, theirs, rtol=1e-6)
+
+
+def test_evaluation_multiply_adds_and_parts():
+    from fastdl.sklearn._threads import PART_MULTIPLY_ADDS, evaluation_multiply_adds, parts_for
 
     # forward 4·3 + 2·4, backward dW the same, Wᵀ·dZ for the second layer only: 2·4; × m
     assert evaluation_multiply_adds([3, 4, 2], 10) == (12 + 8 + 12 + 8 + 8) * 10
+    digits, breast_cancer = ([64, 64, 32, 10], 1347), ([30, 64, 32, 1], 426)
+    assert evaluation_multiply_adds(*digits) >= 4 * PART_MULTIPLY_ADDS
+    assert parts_for(*digits, threads=2) == 2 and parts_for(*digits, threads=64) == 4
+    assert parts_for(*breast_cancer, threads=2) == 1
 
 
 # -- what fastdl adds ---------------------------------------------------------------------------

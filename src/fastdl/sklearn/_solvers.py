@@ -13,6 +13,7 @@ train the same way:
 * Adam: ε is added to √s before the bias correction (``epsilon_form="uncorrected"``);
 * alpha is fastdl's L2 strength λ: the batch cost gains (α / 2n_batch) Σ‖W‖².
 """
+import contextlib
 import time
 import warnings
 
@@ -28,7 +29,8 @@ from .._batches import Batches, IndexBatches
 from .._training import DivergenceWarning, EpochRunner, divergence_message, params_finite
 from .._sparse import Transposed
 from ..history import History
-from ._threads import blas_threads_for
+from .._split_gradients import SplitGradients, pair_views
+from ._threads import blas_threads, one_blas_thread, parts_for
 
 
 # -- the stochastic loop ----------------------------------------------------------------------
@@ -237,22 +239,53 @@ def _diverged(est, history):
 # -- L-BFGS ----------------------------------------------------------------------------------
 def fit_lbfgs(est, X, Y, sample_weight):
     """One scipy.optimize.minimize(method="L-BFGS-B") over the packed parameters; each
-    evaluation is one engine call for the cost and all the gradients."""
+    evaluation is one engine call for the cost and all the gradients, or one per part of
+    the examples, in threads (see ._threads)."""
     net = est.network_
     XT, YT = net._check_XY(X.T, Y.T)
     _limits.check_batch(net._spec, XT, f"{type(est).__name__}.fit (lbfgs)", training=True)
     weights = None if sample_weight is None else sample_weight.reshape(1, -1)
-    sizes = [array.size for pair in net._params for array in pair]
-    gradient = np.empty(sum(sizes))
-    views = _views(gradient, net._params)
-    history = est.history_ = History()
+    with _evaluations(net, XT, YT, weights, float(est.alpha)) as evaluate:
+        _minimize_lbfgs(est, evaluate, XT, weights)
 
+
+@contextlib.contextmanager
+def _evaluations(net, XT, YT, weights, alpha):
+    """``evaluate(gradient)`` -> J at ``net``'s parameters, writing the gradient into one
+    flat array, with the threads that suit the evaluation's size: small ones whole on one
+    BLAS thread, large ones split by examples (one BLAS thread a part) where they can be."""
+    threads = blas_threads()
+    parts = parts_for(net._spec.layer_dims, XT.shape[1], threads)
+    if threads > 1 and parts > 1 and net._engine.name == "cython" and SplitGradients.applies(
+            XT, weights, parts):
+        split = SplitGradients(net._engine, XT, YT, weights, parts)
+        try:
+            with one_blas_thread():
+                yield lambda gradient: split.gradients(net._params, l2=alpha, out=gradient)
+        finally:
+            split.close()
+        return
+
+    def whole(gradient):
+        views = pair_views(gradient, net._params)
+        return net._engine.gradients(net._params, XT, YT, l2=alpha, weights=weights, out=views)[0]
+
+    if threads > 1 and parts == 1:
+        with one_blas_thread():
+            yield whole
+    else:  # BLAS on one thread already, or a large evaluation that cannot be split
+        yield whole
+
+
+def _minimize_lbfgs(est, evaluate, XT, weights):
+    net = est.network_
+    gradient = np.empty(sum(array.size for pair in net._params for array in pair))
+    history = est.history_ = History()
     report = _reported_loss(est)
 
     def cost_and_gradient(x):
         _unpack(x, net._params)
-        J, _ = net._engine.gradients(net._params, XT, YT, l2=float(est.alpha),
-                                     weights=weights, out=views)
+        J = evaluate(gradient)
         if report is not None:  # scikit-learn's L-BFGS minimises what it reports (see there)
             J = report(J, XT, weights, net._params)
         return J, gradient
@@ -264,10 +297,9 @@ def fit_lbfgs(est, X, Y, sample_weight):
             print(f"Iteration {len(est.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
 
     x0 = np.concatenate([array.ravel() for pair in net._params for array in pair]).astype(np.float64)
-    with blas_threads_for(net._spec.layer_dims, XT.shape[1]):
-        result = scipy.optimize.minimize(
-            cost_and_gradient, x0, method="L-BFGS-B", jac=True, callback=after_iteration,
-            options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
+    result = scipy.optimize.minimize(
+        cost_and_gradient, x0, method="L-BFGS-B", jac=True, callback=after_iteration,
+        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
     est.n_iter_ = min(result.nit, est.max_iter)
     if result.status != 0:
         warnings.warn(f"lbfgs failed to converge after {est.n_iter_} iteration(s) "
@@ -279,19 +311,7 @@ def fit_lbfgs(est, X, Y, sample_weight):
         _unpack(x0, net._params)
         history.stop_reason = "diverged"
         warnings.warn("lbfgs reached non-finite parameters; the starting parameters were "
-                      "kept: scale the inputs", DivergenceWarning, stacklevel=3)
-
-
-def _views(flat, params):
-    """(dW, db) views into ``flat`` with the shapes of ``params``."""
-    views, start = [], 0
-    for W, b in params:
-        pair = []
-        for array in (W, b):
-            pair.append(flat[start:start + array.size].reshape(array.shape))
-            start += array.size
-        views.append(tuple(pair))
-    return views
+                      "kept: scale the inputs", DivergenceWarning, stacklevel=4)
 
 
 def _unpack(x, params):

@@ -1,19 +1,21 @@
-"""BLAS threads for an L-BFGS fit: one, where an evaluation is too small to share.
+"""Threads for an L-BFGS fit, whose every evaluation is one full-batch gradient: BLAS on
+one thread, and a large evaluation split by examples over as many parts as BLAS had
+threads (fastdl._split_gradients), each part at least PART_MULTIPLY_ADDS.
 
-Each L-BFGS evaluation is one full-batch engine call; below about ten million
-multiply-adds its products are so small that handing half of each to a second thread
-costs more than it saves. Measured on the 2-core machine (AMD EPYC, scipy's OpenBLAS
-0.3.30, hidden (64, 32), 200 iterations, medians of 5 fits): breast_cancer (426 × 30, 5 M
-multiply-adds an evaluation) took 58 ms on one thread against 78-89 ms on two, diabetes
-(331 × 10, 3 M) 67 against 74-82 ms; digits (1347 × 64, 21 M) 246 against 250 ms, while
-its engine call alone took 1.03 ms on one thread and 0.75-0.91 ms on two: from there on
-both cores pay. The limit is process-wide (threadpoolctl, which scikit-learn requires)
-and lasts for the fit only.
+Below two parts' worth an evaluation's products are so small that handing half of each
+to a second thread costs more than it saves; from there on, splitting the examples
+shares the cores better than BLAS's threads do. Measured on the 2-core machine (AMD EPYC,
+scipy's OpenBLAS 0.3.30, hidden (64, 32), 200 iterations, medians of 5 fits):
+breast_cancer (426 × 30, 4 M multiply-adds an evaluation) took 58 ms on one thread against
+78-89 ms on two, diabetes (331 × 10, 2 M) 67 against 74-82 ms; on digits (1347 × 64, 21 M)
+an evaluation took 0.73 ms in two parts, 1.26 ms whole on one BLAS thread and 1.15 ms on
+two. The limit is process-wide (threadpoolctl, which scikit-learn requires) and lasts for
+the fit only; where BLAS has one thread already (joblib's workers), nothing changes.
 """
 import contextlib
 import functools
 
-ONE_THREAD_BELOW = 10_000_000  # multiply-adds of one evaluation
+PART_MULTIPLY_ADDS = 5_000_000  # the least work of one part of an evaluation
 
 
 def evaluation_multiply_adds(layer_dims, m):
@@ -23,6 +25,11 @@ def evaluation_multiply_adds(layer_dims, m):
     return 3 * sum(products) - products[0]
 
 
+def parts_for(layer_dims, m, threads):
+    """Into how many parts to split an evaluation: 1 (whole) below two parts' worth."""
+    return max(1, min(threads, m, evaluation_multiply_adds(layer_dims, m) // PART_MULTIPLY_ADDS))
+
+
 @functools.lru_cache(maxsize=None)
 def _controller():
     from threadpoolctl import ThreadpoolController
@@ -30,12 +37,14 @@ def _controller():
     return ThreadpoolController()  # built once: scanning the loaded libraries takes ~1 ms
 
 
+def blas_threads():
+    """The fewest threads any loaded BLAS will use now."""
+    counts = [info["num_threads"] for info in _controller().info() if info["user_api"] == "blas"]
+    return min(counts, default=1)
+
+
 @contextlib.contextmanager
-def blas_threads_for(layer_dims, m):
-    """One BLAS thread for the duration, where an evaluation is below ONE_THREAD_BELOW."""
-    if evaluation_multiply_adds(layer_dims, m) >= ONE_THREAD_BELOW:
-        yield
-        return
+def one_blas_thread():
     limiter = _controller().limit(limits=1, user_api="blas")
     try:
         yield
