@@ -266,9 +266,13 @@ def _evaluations(net, XT, YT, weights, alpha):
             split.close()
         return
 
+    views = {}  # the gradient's (dW, db) views, made on the first evaluation
+
     def whole(gradient):
-        views = pair_views(gradient, net._params)
-        return net._engine.gradients(net._params, XT, YT, l2=alpha, weights=weights, out=views)[0]
+        if views.get("of") is not gradient:
+            views.update(of=gradient, pairs=pair_views(gradient, net._params))
+        return net._engine.gradients(net._params, XT, YT, l2=alpha, weights=weights,
+                                     out=views["pairs"])[0]
 
     if threads > 1 and parts == 1:
         with one_blas_thread():
