@@ -416,3 +416,33 @@ def test_import_fastdl_does_not_import_sklearn_and_the_hint_names_the_extra():
             "try:\n    import fastdl.sklearn\nexcept ImportError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'fastdl[sklearn]'" in out.stdout
+
+
+def test_an_lbfgs_fit_in_another_thread_leaves_blas_alone(rng, monkeypatch):
+    """Only the main thread can set OpenBLAS's thread count; elsewhere neither the limit
+    nor the split is attempted (a limit that did not take would leave parts competing
+    with BLAS's threads, and a restore that did not take would leave one thread)."""
+    import threading
+
+    from fastdl import _split_gradients
+    from fastdl.sklearn import _solvers
+
+    entered = []
+    monkeypatch.setattr(_split_gradients.SplitGradients, "__init__",
+                        lambda *args: entered.append("split"))
+    monkeypatch.setattr(_solvers, "one_blas_thread", lambda: entered.append("limit"))
+    X, y = _data(rng, n=2000, kind="binary")
+    errors = []
+
+    def fit():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                MLPClassifier(hidden_layer_sizes=(100, 50), solver="lbfgs", max_iter=2).fit(X, y)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    worker = threading.Thread(target=fit)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive() and errors == [] and entered == []

@@ -30,7 +30,7 @@ from .._training import DivergenceWarning, EpochRunner, divergence_message, para
 from .._sparse import Transposed
 from ..history import History
 from .._split_gradients import SplitGradients, pair_views
-from ._threads import blas_threads, one_blas_thread, parts_for
+from ._threads import blas_threads, may_limit, one_blas_thread, parts_for
 
 
 # -- the stochastic loop ----------------------------------------------------------------------
@@ -254,7 +254,7 @@ def _evaluations(net, XT, YT, weights, alpha):
     """``evaluate(gradient)`` -> J at ``net``'s parameters, writing the gradient into one
     flat array, with the threads that suit the evaluation's size: small ones whole on one
     BLAS thread, large ones split by examples (one BLAS thread a part) where they can be."""
-    threads = blas_threads()
+    threads = blas_threads() if may_limit() else 1
     parts = parts_for(net._spec.layer_dims, XT.shape[1], threads)
     if threads > 1 and parts > 1 and net._engine.name == "cython" and SplitGradients.applies(
             XT, weights, parts):

@@ -10,10 +10,12 @@ breast_cancer (426 × 30, 4 M multiply-adds an evaluation) took 58 ms on one thr
 78-89 ms on two, diabetes (331 × 10, 2 M) 67 against 74-82 ms; on digits (1347 × 64, 21 M)
 an evaluation took 0.73 ms in two parts, 1.26 ms whole on one BLAS thread and 1.15 ms on
 two. The limit is process-wide (threadpoolctl, which scikit-learn requires) and lasts for
-the fit only; where BLAS has one thread already (joblib's workers), nothing changes.
+the fit only; where BLAS has one thread already (joblib's workers), or the fit runs
+outside the main thread (see may_limit), nothing changes.
 """
 import contextlib
 import functools
+import threading
 
 PART_MULTIPLY_ADDS = 5_000_000  # the least work of one part of an evaluation
 
@@ -41,6 +43,13 @@ def blas_threads():
     """The fewest threads any loaded BLAS will use now."""
     counts = [info["num_threads"] for info in _controller().info() if info["user_api"] == "blas"]
     return min(counts, default=1)
+
+
+def may_limit():
+    """Whether this thread can set the BLAS thread count: only the main thread can
+    (scipy's OpenBLAS 0.3.30 ignores openblas_set_num_threads from any other), so fits in
+    other threads leave BLAS as it is, and are not split either."""
+    return threading.current_thread() is threading.main_thread()
 
 
 @contextlib.contextmanager
