@@ -54,11 +54,13 @@ class SplitGradients:
                    for a, b in zip(bounds[:-1], bounds[1:]))
 
     def _views(self, params):
+        """Each part's (dW, db) views into a flat buffer of its own, made on the first call."""
         if self._buffers is None:
-            sizes = sum(array.size for pair in params for array in pair)
+            size = sum(array.size for pair in params for array in pair)
             dtype = self._engines[0].spec.dtype
-            self._buffers = [np.empty(sizes, dtype) for _ in self._engines]
-        return [pair_views(flat, params) for flat in self._buffers]
+            self._buffers = [np.empty(size, dtype) for _ in self._engines]
+            self._part_views = [pair_views(flat, params) for flat in self._buffers]
+        return self._part_views
 
     def gradients(self, params, *, l2=0.0, out):
         """J, with the gradients written into ``out``: one flat array of every dW and db in

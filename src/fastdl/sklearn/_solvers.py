@@ -245,51 +245,44 @@ def fit_lbfgs(est, X, Y, sample_weight):
     XT, YT = net._check_XY(X.T, Y.T)
     _limits.check_batch(net._spec, XT, f"{type(est).__name__}.fit (lbfgs)", training=True)
     weights = None if sample_weight is None else sample_weight.reshape(1, -1)
-    with _evaluations(net, XT, YT, weights, float(est.alpha)) as evaluate:
-        _minimize_lbfgs(est, evaluate, XT, weights)
+    gradient = np.empty(sum(array.size for pair in net._params for array in pair))
+    with _evaluations(net, XT, YT, weights, float(est.alpha), gradient) as evaluate:
+        _minimize_lbfgs(est, evaluate, gradient, XT, weights)
 
 
 @contextlib.contextmanager
-def _evaluations(net, XT, YT, weights, alpha):
-    """``evaluate(gradient)`` -> J at ``net``'s parameters, writing the gradient into one
-    flat array, with the threads that suit the evaluation's size: small ones whole on one
+def _evaluations(net, XT, YT, weights, alpha, gradient):
+    """``evaluate()`` -> J at ``net``'s parameters, with the gradient written into the flat
+    ``gradient``, on the threads that suit the evaluation's size: small ones whole on one
     BLAS thread, large ones split by examples (one BLAS thread a part) where they can be."""
     threads = blas_threads() if may_limit() else 1
     parts = parts_for(net._spec.layer_dims, XT.shape[1], threads)
-    if threads > 1 and parts > 1 and net._engine.name == "cython" and SplitGradients.applies(
-            XT, weights, parts):
-        split = SplitGradients(net._engine, XT, YT, weights, parts)
+    split = (threads > 1 and parts > 1 and net._engine.name == "cython"
+             and SplitGradients.applies(XT, weights, parts))
+    # BLAS stays as it is where it has one thread already, or for a large evaluation that
+    # cannot be split.
+    limit = threads > 1 and (parts == 1 or split)
+    with one_blas_thread() if limit else contextlib.nullcontext():
+        if not split:
+            views = pair_views(gradient, net._params)
+            yield lambda: net._engine.gradients(net._params, XT, YT, l2=alpha, weights=weights,
+                                                out=views)[0]
+            return
+        parted = SplitGradients(net._engine, XT, YT, weights, parts)
         try:
-            with one_blas_thread():
-                yield lambda gradient: split.gradients(net._params, l2=alpha, out=gradient)
+            yield lambda: parted.gradients(net._params, l2=alpha, out=gradient)
         finally:
-            split.close()
-        return
-
-    views = {}  # the gradient's (dW, db) views, made on the first evaluation
-
-    def whole(gradient):
-        if views.get("of") is not gradient:
-            views.update(of=gradient, pairs=pair_views(gradient, net._params))
-        return net._engine.gradients(net._params, XT, YT, l2=alpha, weights=weights,
-                                     out=views["pairs"])[0]
-
-    if threads > 1 and parts == 1:
-        with one_blas_thread():
-            yield whole
-    else:  # BLAS on one thread already, or a large evaluation that cannot be split
-        yield whole
+            parted.close()
 
 
-def _minimize_lbfgs(est, evaluate, XT, weights):
+def _minimize_lbfgs(est, evaluate, gradient, XT, weights):
     net = est.network_
-    gradient = np.empty(sum(array.size for pair in net._params for array in pair))
     history = est.history_ = History()
     report = _reported_loss(est)
 
     def cost_and_gradient(x):
         _unpack(x, net._params)
-        J = evaluate(gradient)
+        J = evaluate()
         if report is not None:  # scikit-learn's L-BFGS minimises what it reports (see there)
             J = report(J, XT, weights, net._params)
         return J, gradient
